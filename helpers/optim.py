@@ -1,0 +1,91 @@
+"""Update rules. Each optimizer has `update(params, grads)`, which changes the arrays in `params` in place
+(the net's layers hold the same arrays, so they see the new values)."""
+
+import numpy as np
+
+from helpers.checks import check_number
+
+
+class SGD:
+    """W <- W - lr * dW."""
+
+    def __init__(self, lr=0.01):
+        self.lr = check_number("lr", lr, low=0, low_open=True)
+
+    def update(self, params, grads):
+        for key, grad in grads.items():
+            params[key] -= params[key].dtype.type(self.lr) * grad
+
+
+class Momentum:
+    """v <- momentum * v - lr * dW;  W <- W + v."""
+
+    def __init__(self, lr=0.01, momentum=0.9):
+        self.lr = check_number("lr", lr, low=0, low_open=True)
+        self.momentum = check_number("momentum", momentum, low=0, high=1, high_open=True)
+        self.v = {}
+
+    def update(self, params, grads):
+        for key, grad in grads.items():
+            v = self.v.setdefault(key, np.zeros_like(params[key]))
+            v *= self.momentum
+            v -= self.lr * grad
+            params[key] += v
+
+
+class AdaGrad:
+    """h <- h + dW**2;  W <- W - lr * dW / (sqrt(h) + eps): big past steps shrink the step."""
+
+    def __init__(self, lr=0.01, eps=1e-7):
+        self.lr = check_number("lr", lr, low=0, low_open=True)
+        self.eps = check_number("eps", eps, low=0, low_open=True)
+        self.h = {}
+
+    def update(self, params, grads):
+        for key, grad in grads.items():
+            h = self.h.setdefault(key, np.zeros_like(params[key]))
+            h += grad * grad
+            params[key] -= self.lr * grad / (np.sqrt(h) + self.eps)
+
+
+class RMSprop:
+    """Like AdaGrad, but h forgets old gradients: h <- decay * h + (1 - decay) * dW**2."""
+
+    def __init__(self, lr=0.01, decay_rate=0.99, eps=1e-7):
+        self.lr = check_number("lr", lr, low=0, low_open=True)
+        self.decay_rate = check_number("decay_rate", decay_rate, low=0, high=1, high_open=True)
+        self.eps = check_number("eps", eps, low=0, low_open=True)
+        self.h = {}
+
+    def update(self, params, grads):
+        for key, grad in grads.items():
+            h = self.h.setdefault(key, np.zeros_like(params[key]))
+            h *= self.decay_rate
+            h += (1 - self.decay_rate) * grad * grad
+            params[key] -= self.lr * grad / (np.sqrt(h) + self.eps)
+
+
+class Adam:
+    """Momentum and RMSprop together, with bias correction of both running averages."""
+
+    def __init__(self, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-7):
+        self.lr = check_number("lr", lr, low=0, low_open=True)
+        self.beta1 = check_number("beta1", beta1, low=0, high=1, high_open=True)
+        self.beta2 = check_number("beta2", beta2, low=0, high=1, high_open=True)
+        self.eps = check_number("eps", eps, low=0, low_open=True)
+        self.step = 0
+        self.m = {}
+        self.v = {}
+
+    def update(self, params, grads):
+        self.step += 1
+        lr_t = self.lr * (1 - self.beta2**self.step) ** 0.5 / (1 - self.beta1**self.step)
+        for key, grad in grads.items():
+            m = self.m.setdefault(key, np.zeros_like(params[key]))
+            v = self.v.setdefault(key, np.zeros_like(params[key]))
+            m += (1 - self.beta1) * (grad - m)
+            v += (1 - self.beta2) * (grad * grad - v)
+            params[key] -= lr_t * m / (np.sqrt(v) + self.eps)
+
+
+OPTIMIZERS = {"sgd": SGD, "momentum": Momentum, "adagrad": AdaGrad, "rmsprop": RMSprop, "adam": Adam}

@@ -1,0 +1,160 @@
+"""MultiLayerNet: layer order, parameter names, whole-net gradient checks, weight decay, bad input."""
+
+import numpy as np
+import pytest
+
+from helpers.gradcheck import numerical_gradient, rel_error
+from helpers.layers import Affine, BatchNorm, Dropout, Relu, Sigmoid
+from helpers.net import MultiLayerNet
+
+TOL = 1e-6
+
+
+def small_net(**kwargs):
+    settings = dict(input_size=8, hidden_sizes=(6, 5), output_size=4, dtype=np.float64, seed=3)
+    return MultiLayerNet(**{**settings, **kwargs})
+
+
+@pytest.fixture
+def batch():
+    rng = np.random.default_rng(0)
+    return rng.standard_normal((7, 8)), rng.integers(0, 4, size=7)
+
+
+def gradient_errors(net, x, t):
+    def reset_dropout_masks():
+        for layer in net.layers:
+            if isinstance(layer, Dropout):
+                layer.rng = np.random.default_rng(42)  # a fixed mask for every loss evaluation
+
+    def loss():
+        reset_dropout_masks()
+        return net.loss(x, t, train=True)
+
+    reset_dropout_masks()
+    grads = net.gradient(x, t)
+    assert set(grads) == set(net.params)
+    return {name: rel_error(grads[name], numerical_gradient(loss, net.params[name])) for name in net.params}
+
+
+def test_layer_order_is_affine_batchnorm_activation_dropout():
+    net = small_net(use_batchnorm=True, dropout_ratio=0.2)
+    kinds = [type(layer) for layer in net.layers]
+    assert kinds == [Affine, BatchNorm, Relu, Dropout, Affine, BatchNorm, Relu, Dropout, Affine]
+
+
+def test_parameter_names_follow_the_book():
+    net = small_net(use_batchnorm=True)
+    assert sorted(net.params) == sorted(["W1", "b1", "gamma1", "beta1", "W2", "b2", "gamma2", "beta2", "W3", "b3"])
+    assert net.params["W1"].shape == (8, 6) and net.params["gamma2"].shape == (5,)
+    assert net.params["W1"] is net.layers[0].params["W"]  # the same array: optimizers update the layers
+
+
+@pytest.mark.parametrize("activation", ["relu", "sigmoid"])
+def test_net_gradient_matches_numerical_gradient(batch, activation):
+    errors = gradient_errors(small_net(activation=activation), *batch)
+    assert max(errors.values()) < TOL, errors
+
+
+def test_net_gradient_with_batchnorm_weight_decay_and_dropout_matches_numerical_gradient(batch):
+    net = small_net(use_batchnorm=True, weight_decay_lambda=0.1, dropout_ratio=0.3, activation="sigmoid")
+    for name, value in net.params.items():
+        if name.startswith(("gamma", "beta")):
+            value[:] = np.random.default_rng(len(name)).standard_normal(value.shape)
+    errors = gradient_errors(net, *batch)
+    # A bias just before batch norm cannot change the loss (the batch mean removes it): its true gradient
+    # is 0 and the numerical one is rounding noise, so it is checked against 0 below instead.
+    biases_before_bn = {"b1", "b2"}
+    assert max(e for name, e in errors.items() if name not in biases_before_bn) < TOL, errors
+    grads = net.gradient(*batch)
+    for name in biases_before_bn:
+        np.testing.assert_allclose(grads[name], 0, atol=1e-12)
+
+
+def test_weight_decay_adds_half_lambda_sum_of_squared_weights_only(batch):
+    plain, decayed = small_net(), small_net(weight_decay_lambda=0.5, use_batchnorm=False)
+    penalty = 0.5 * 0.5 * sum(np.sum(plain.params[f"W{i}"] ** 2) for i in (1, 2, 3))
+    assert decayed.loss(*batch) == pytest.approx(plain.loss(*batch) + penalty)
+
+
+def test_weight_decay_gradient_adds_lambda_w_to_weights_not_biases(batch):
+    plain, decayed = small_net(), small_net(weight_decay_lambda=0.5)
+    g_plain, g_decayed = plain.gradient(*batch), decayed.gradient(*batch)
+    np.testing.assert_allclose(g_decayed["W2"], g_plain["W2"] + 0.5 * plain.params["W2"])
+    np.testing.assert_allclose(g_decayed["b2"], g_plain["b2"])
+
+
+@pytest.mark.parametrize(("init", "expected"), [("he", np.sqrt(2 / 784)), ("xavier", np.sqrt(1 / 784)), (0.01, 0.01)])
+def test_weight_init_std_sets_the_scale_of_the_first_layer(init, expected):
+    W1 = MultiLayerNet(hidden_sizes=(500,), weight_init_std=init).params["W1"]
+    assert W1.std() == pytest.approx(expected, rel=0.02)
+    assert W1.dtype == np.float32
+
+
+def test_same_seed_gives_same_weights_and_other_seed_does_not():
+    a, b, c = MultiLayerNet(seed=1), MultiLayerNet(seed=1), MultiLayerNet(seed=2)
+    np.testing.assert_array_equal(a.params["W3"], b.params["W3"])
+    assert not np.array_equal(a.params["W3"], c.params["W3"])
+
+
+def test_accuracy_accepts_labels_and_one_hot(batch):
+    x, t = batch
+    net = small_net()
+    predicted = net.predict(x).argmax(axis=1)
+    assert net.accuracy(x, predicted) == 1.0
+    assert net.accuracy(x, np.eye(4)[predicted]) == 1.0
+    assert net.accuracy(x, (predicted + 1) % 4) == 0.0
+
+
+def test_predict_in_test_mode_is_deterministic_with_dropout_and_batchnorm(batch):
+    net = small_net(use_batchnorm=True, dropout_ratio=0.5)
+    np.testing.assert_array_equal(net.predict(batch[0]), net.predict(batch[0]))
+
+
+def test_input_images_are_flattened():
+    net = MultiLayerNet(hidden_sizes=(10,))
+    assert net.predict(np.zeros((2, 1, 28, 28))).shape == (2, 10)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "words"),
+    [
+        ({"weight_init_std": -0.1}, ValueError, "weight_init_std"),
+        ({"weight_init_std": "0.1"}, ValueError, "weight_init_std"),
+        ({"weight_init_std": "lecun"}, ValueError, "'he', 'xavier'"),
+        ({"weight_init_std": None}, TypeError, "weight_init_std"),
+        ({"dropout_ratio": 1.0}, ValueError, "dropout_ratio"),
+        ({"dropout_ratio": -0.2}, ValueError, "dropout_ratio"),
+        ({"weight_decay_lambda": -1e-3}, ValueError, "weight_decay_lambda"),
+        ({"activation": "tanh"}, ValueError, "activation"),
+        ({"hidden_sizes": (100, 0)}, ValueError, "hidden_sizes"),
+        ({"dtype": np.int32}, ValueError, "dtype"),
+    ],
+)
+def test_bad_settings_raise_clear_errors(kwargs, error, words):
+    with pytest.raises(error, match=words):
+        MultiLayerNet(**kwargs)
+
+
+def test_wrong_input_width_names_input_size():
+    with pytest.raises(ValueError, match="input_size is 784"):
+        MultiLayerNet().predict(np.zeros((3, 100)))
+
+
+def test_mismatched_x_and_t_lengths_raise():
+    with pytest.raises(ValueError, match="same length"):
+        MultiLayerNet().loss(np.zeros((3, 784)), np.zeros(4, dtype=int))
+
+
+def test_labels_out_of_range_raise():
+    with pytest.raises(ValueError, match=r"\[0, 9\]"):
+        MultiLayerNet().accuracy(np.zeros((2, 784)), np.array([3, 10]))
+
+
+def test_non_numeric_input_raises_type_error():
+    with pytest.raises(TypeError, match="x must be an array of numbers"):
+        MultiLayerNet().predict([["a"] * 784])
+
+
+def test_sigmoid_net_builds_sigmoid_layers():
+    assert any(isinstance(layer, Sigmoid) for layer in small_net(activation="sigmoid").layers)

@@ -1,0 +1,52 @@
+"""Optimizers: each minimizes a simple bowl, updates in place, and checks its arguments."""
+
+import numpy as np
+import pytest
+
+from helpers.optim import OPTIMIZERS, SGD, Adam, Momentum
+
+
+@pytest.mark.parametrize(
+    ("name", "lr"), [("sgd", 0.1), ("momentum", 0.1), ("adagrad", 1.0), ("rmsprop", 0.1), ("adam", 0.1)]
+)
+def test_optimizer_minimizes_a_quadratic_bowl_in_place(name, lr):
+    params = {"w": np.array([3.0, -2.0], dtype=np.float32)}
+    w = params["w"]
+    optimizer = OPTIMIZERS[name](lr=lr)
+    for _ in range(500):
+        optimizer.update(params, {"w": 2 * params["w"] * [1.0, 5.0]})  # f = x^2 + 5 y^2
+    assert params["w"] is w
+    assert params["w"].dtype == np.float32
+    np.testing.assert_allclose(params["w"], 0, atol=0.05)
+
+
+def test_sgd_step_is_lr_times_gradient():
+    params = {"w": np.array([1.0, 2.0])}
+    SGD(lr=0.5).update(params, {"w": np.array([2.0, -2.0])})
+    np.testing.assert_allclose(params["w"], [0.0, 3.0])
+
+
+def test_momentum_keeps_velocity_between_steps():
+    params = {"w": np.array([0.0])}
+    opt = Momentum(lr=1.0, momentum=0.5)
+    opt.update(params, {"w": np.array([1.0])})
+    opt.update(params, {"w": np.array([1.0])})
+    np.testing.assert_allclose(params["w"], [-1.0 - 1.5])
+
+
+def test_adam_first_step_has_size_lr():
+    params = {"w": np.array([0.0, 0.0])}
+    Adam(lr=0.01).update(params, {"w": np.array([5.0, -0.1])})
+    np.testing.assert_allclose(params["w"], [-0.01, 0.01], rtol=1e-4)
+
+
+@pytest.mark.parametrize("name", sorted(OPTIMIZERS))
+@pytest.mark.parametrize("lr", [0, -0.1, float("nan")])
+def test_optimizer_rejects_non_positive_or_nan_lr(name, lr):
+    with pytest.raises(ValueError, match="lr"):
+        OPTIMIZERS[name](lr=lr)
+
+
+def test_optimizer_rejects_non_numeric_lr():
+    with pytest.raises(TypeError, match="lr must be a number"):
+        SGD(lr="0.1")
