@@ -3,7 +3,7 @@
 from dataclasses import dataclass, field
 
 import numpy as np
-from threadpoolctl import threadpool_limits
+from threadpoolctl import ThreadpoolController
 
 from helpers.checks import check_array, check_int, check_same_length
 from helpers.optim import SGD
@@ -40,6 +40,13 @@ class History:
         return curve[-1]
 
 
+_blas = ThreadpoolController()  # finding the BLAS libraries takes ms; limiting them afterwards is cheap
+
+
+def _one_blas_thread():
+    return _blas.limit(limits=1, user_api="blas")
+
+
 def _check_data(x, t, name):
     x = check_array(f"x_{name}", x)
     t = check_array(f"t_{name}", t)
@@ -69,41 +76,47 @@ def _train_one_epoch(net, optimizer, x_train, t_train, batch_size, rng, history)
     return True
 
 
+def train_epochs(net, x_train, t_train, *, epochs, batch_size=100, optimizer=None, eval_sets=None, seed=0):
+    """Train `net` one epoch at a time: a generator that yields the History after epoch 0 (before any
+    training) and after every epoch. Arguments as in `fit`. Driving two of these side by side trains
+    two nets in step, e.g. with and without batch norm on the same mini-batches (same seed)."""
+    x_train, t_train = _check_data(x_train, t_train, "train")
+    x_train = x_train.astype(getattr(net, "dtype", x_train.dtype), copy=False)  # cast once, not per batch
+    epochs = check_int("epochs", epochs, low=0)
+    batch_size = check_int("batch_size", batch_size, low=1, high=len(x_train))
+    eval_sets = {name: _check_data(*pair, name) for name, pair in (eval_sets or {}).items()}
+    optimizer = optimizer if optimizer is not None else SGD(lr=0.01)
+    rng = np.random.default_rng(seed)
+
+    history = History(epochs=epochs, eval_acc={name: [] for name in eval_sets})
+    for epoch in range(epochs + 1):
+        # One BLAS thread: with batches of 100 the products are small, and a second thread only fights
+        # for the 2 cores. Overflow in a diverging run is reported by `diverged`, not by warnings.
+        with _one_blas_thread(), np.errstate(all="ignore"):
+            if epoch > 0 and not _train_one_epoch(net, optimizer, x_train, t_train, batch_size, rng, history):
+                history.diverged = True
+                yield history
+                return
+            _record_accuracy(net, history, x_train, t_train, eval_sets)
+        yield history
+
+
 def fit(net, x_train, t_train, *, epochs, batch_size=100, optimizer=None, eval_sets=None, seed=0, callbacks=()):
     """Train `net` and return its History.
 
     x_train: (N, D) inputs, t_train: (N,) labels or (N, C) one-hot.
     epochs: passes over the training set; each visits every sample once, in an order shuffled by `seed`.
+    batch_size: samples per update step, 1 .. N.
     optimizer: anything with update(params, grads); default SGD(lr=0.01).
     eval_sets: {name: (x, t)} scored after every epoch, e.g. {"test": (x_test, t_test)}.
-    callbacks: functions called as callback(history) after epoch 0 and every epoch; one that
-        returns True stops training (the Stop button of the live panels).
+    callbacks: functions called as callback(history) after epoch 0, after every epoch and when a run
+        diverges; one that returns True stops training (the Stop button of the live panels).
     """
-    x_train, t_train = _check_data(x_train, t_train, "train")
-    x_train = x_train.astype(getattr(net, "dtype", x_train.dtype), copy=False)  # cast once, not per batch
-    epochs = check_int("epochs", epochs, low=0)
-    batch_size = check_int("batch_size", batch_size, low=1, high=len(x_train))
-    eval_sets = dict(eval_sets or {})
-    for name, pair in eval_sets.items():
-        eval_sets[name] = _check_data(*pair, name)
-    optimizer = optimizer if optimizer is not None else SGD(lr=0.01)
-    rng = np.random.default_rng(seed)
-
-    history = History(epochs=epochs, eval_acc={name: [] for name in eval_sets})
-    # One BLAS thread: with batches of 100 the products are small, and a second thread only fights
-    # for the 2 cores. Overflow in a diverging run is reported by `diverged`, not by warnings.
-    with threadpool_limits(limits=1, user_api="blas"), np.errstate(all="ignore"):
-        _record_accuracy(net, history, x_train, t_train, eval_sets)
-        history.stopped = any([callback(history) for callback in callbacks])
-        for _ in range(epochs):
-            if history.stopped:
-                break
-            if not _train_one_epoch(net, optimizer, x_train, t_train, batch_size, rng, history):
-                history.diverged = True
-                break
-            _record_accuracy(net, history, x_train, t_train, eval_sets)
-            history.stopped = any([callback(history) for callback in callbacks])
-    if history.diverged:
-        for callback in callbacks:
-            callback(history)
+    steps = train_epochs(
+        net, x_train, t_train, epochs=epochs, batch_size=batch_size, optimizer=optimizer, eval_sets=eval_sets, seed=seed
+    )
+    for history in steps:
+        if any([callback(history) for callback in callbacks]):
+            history.stopped = not history.diverged
+            break
     return history

@@ -7,7 +7,7 @@ import pytest
 
 from helpers.net import MultiLayerNet
 from helpers.optim import SGD
-from helpers.train import fit
+from helpers.train import fit, train_epochs
 
 
 def blobs(n, seed):
@@ -124,3 +124,12 @@ def test_mismatched_eval_lengths_name_the_eval_set(data):
     (x, t), (x_test, t_test) = data
     with pytest.raises(ValueError, match="x_test and t_test"):
         fit(tiny_net(), x, t, epochs=1, eval_sets={"test": (x_test, t_test[:5])})
+
+
+def test_train_epochs_yields_after_each_epoch_and_matches_fit(data):
+    (x, t), test = data
+    steps = list(train_epochs(tiny_net(), x, t, epochs=3, batch_size=50, eval_sets={"test": test}, seed=2))
+    assert len(steps) == 4
+    history = fit(tiny_net(), x, t, epochs=3, batch_size=50, eval_sets={"test": test}, seed=2)
+    assert steps[-1].eval_acc == history.eval_acc
+    assert steps[-1].iter_loss == history.iter_loss
