@@ -11,6 +11,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from helpers.data import load_mnist
+from helpers.gradcheck import numerical_gradient, rel_error
 from helpers.layers import BatchNorm, Dropout
 from helpers.net import MultiLayerNet
 from helpers.optim import SGD
@@ -203,10 +204,50 @@ def dropout_demo(ratio=0.5, shape=(4, 6), seed=0, inverted=False):
     return train_out, layer.mask, layer.forward(x, train=False)
 
 
-def batchnorm_demo(n_samples=8, n_features=3, seed=0):
-    """A BatchNorm layer on shifted, scaled data: (x, train output, test output before any running update)."""
+def batchnorm_gradient_check(n_samples=8, n_features=5, seed=0):
+    """BatchNorm's backward vs central differences in float64, for a random batch and a random upstream
+    gradient: {"x": rel error, "gamma": ..., "beta": ...}."""
     rng = np.random.default_rng(seed)
-    x = (rng.standard_normal((n_samples, n_features)) * [1, 10, 0.1] + [5, -3, 0]).astype(np.float32)
+    layer = BatchNorm(n_features, dtype=np.float64)
+    layer.params["gamma"][:] = rng.standard_normal(n_features)
+    layer.params["beta"][:] = rng.standard_normal(n_features)
+    x = 3 * rng.standard_normal((n_samples, n_features)) + 2
+    dout = rng.standard_normal((n_samples, n_features))
+
+    def loss():
+        return float(np.sum(layer.forward(x) * dout))
+
+    layer.forward(x)
+    errors = {"x": rel_error(layer.backward(dout), numerical_gradient(loss, x))}
+    for name, value in layer.params.items():
+        errors[name] = rel_error(layer.grads[name], numerical_gradient(loss, value))
+    return errors
+
+
+def batchnorm_modes_demo(n_features=3, batch_size=100, n_batches=100, seed=0):
+    """Train mode vs test mode on data with feature means (5, -3, 0) and stds (1, 10, 0.1).
+
+    Returns per-feature means/stds of the train-mode output, the running mean after 1 and after
+    `n_batches` batches, and the test-mode output's means/stds after them.
+    """
+    rng = np.random.default_rng(seed)
+
+    def batch():
+        return (rng.standard_normal((batch_size, n_features)) * [1, 10, 0.1] + [5, -3, 0]).astype(np.float32)
+
     layer = BatchNorm(n_features)
-    test_before = layer.forward(x, train=False)
-    return x, layer.forward(x, train=True), test_before, layer
+    x = batch()
+    train_out = layer.forward(x, train=True)
+    result = {
+        "data_mean": x.mean(axis=0),
+        "train_mean": train_out.mean(axis=0),
+        "train_std": train_out.std(axis=0),
+        "running_mean_1": layer.running_mean.copy(),
+    }
+    for _ in range(n_batches - 1):
+        layer.forward(batch(), train=True)
+    test_out = layer.forward(batch(), train=False)
+    result.update(
+        running_mean_100=layer.running_mean.copy(), test_mean=test_out.mean(axis=0), test_std=test_out.std(axis=0)
+    )
+    return result

@@ -11,17 +11,28 @@ EVAL_STYLE = {"linestyle": "--"}
 PALETTE = ("tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple", "tab:brown")
 
 
-def new_figure(width=7.0, height=3.6, dpi=80):
-    """A fresh Figure with one Axes: (fig, ax)."""
-    fig = Figure(figsize=(width, height), dpi=dpi, layout="constrained")
-    return fig, fig.add_subplot()
-
-
 def to_png(fig):
     """The figure as PNG bytes (fast, low compression: this runs for every live frame)."""
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", pil_kwargs={"compress_level": 1})
     return buffer.getvalue()
+
+
+class NotebookFigure(Figure):
+    """A Figure that shows itself as a PNG when it is the last value of a notebook cell, with no pyplot."""
+
+    def _repr_png_(self):
+        return to_png(self)
+
+
+def figure(width, height, dpi=80):
+    return NotebookFigure(figsize=(width, height), dpi=dpi, layout="constrained")
+
+
+def new_figure(width=7.0, height=3.6, dpi=80):
+    """A fresh Figure with one Axes: (fig, ax)."""
+    fig = figure(width, height, dpi)
+    return fig, fig.add_subplot()
 
 
 def draw_run(ax, history, label, color, eval_name=None, faint=False):
@@ -69,7 +80,7 @@ def plot_runs(runs, epochs=None, eval_name=None, title="", previous=(), fig_ax=N
 def plot_grid(panels, eval_name=None, ncols=4, title="", width=10.0):
     """One small accuracy plot per entry: panels = {panel title: {label: History}} (e.g. the 4x4 BN grid)."""
     nrows = int(np.ceil(len(panels) / ncols))
-    fig = Figure(figsize=(width, 2.1 * nrows + 0.6), dpi=80, layout="constrained")
+    fig = figure(width, 2.1 * nrows + 0.6)
     axes = fig.subplots(nrows, ncols, sharex=True, sharey=True, squeeze=False).ravel()
     for ax, (name, runs) in zip(axes, panels.items(), strict=False):
         for (label, history), color in zip(runs.items(), PALETTE, strict=False):
@@ -86,17 +97,23 @@ def plot_grid(panels, eval_name=None, ncols=4, title="", width=10.0):
     return fig
 
 
-def plot_histograms(rows, bins=30, value_range=(0, 1)):
+def plot_histograms(rows, bins=30, value_range=(0, 1), skip_zeros=False):
     """Histograms of each hidden layer's activations, one row per setting.
 
     rows: {row title: [layer 1 activations, layer 2 activations, ...]} (arrays of any shape).
+    value_range: (low, high) for every histogram, or None for a range fitted to each row.
+    skip_zeros: leave out exact zeros (ReLU switches half of its units off; that spike hides the rest).
     """
     n_layers = max(len(layers) for layers in rows.values())
-    fig = Figure(figsize=(1.8 * n_layers + 1.2, 1.6 * len(rows) + 0.4), dpi=80, layout="constrained")
-    axes = fig.subplots(len(rows), n_layers, sharex=True, squeeze=False)
+    fig = figure(1.8 * n_layers + 1.2, 1.6 * len(rows) + 0.4)
+    axes = fig.subplots(len(rows), n_layers, squeeze=False)
     for row_axes, (name, layers) in zip(axes, rows.items(), strict=True):
-        for i, (ax, values) in enumerate(zip(row_axes, layers, strict=False)):
-            ax.hist(np.ravel(values), bins=bins, range=value_range, color="tab:blue")
+        values = [np.ravel(layer) for layer in layers]
+        if skip_zeros:
+            values = [v[v != 0] for v in values]
+        row_range = value_range or (0, max(float(np.percentile(v, 99.5)) if v.size else 0 for v in values) or 1)
+        for i, (ax, v) in enumerate(zip(row_axes, values, strict=False)):
+            ax.hist(v, bins=bins, range=row_range, color="tab:blue")
             ax.set_yticks([])
             if i == 0:
                 ax.set_ylabel(name, rotation=0, ha="right", va="center")

@@ -40,6 +40,7 @@ def no_network(monkeypatch, tmp_path):
     monkeypatch.setattr(data, "_open_url", refuse)
     monkeypatch.setattr(socket.socket, "connect", no_connect)
     monkeypatch.setenv("DL4_DATA_DIR", str(tmp_path / "default-cache"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg-cache"))  # even a bug never writes to ~/.cache
     monkeypatch.delenv("DL4_MNIST_SOURCE", raising=False)
 
 
