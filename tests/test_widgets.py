@@ -102,7 +102,10 @@ def test_clear_removes_earlier_runs(data):
 
 def test_every_control_has_a_stable_css_class(data):
     panel = RegularizationPanel(data, n_train=200)
-    classes = {c for child in [*panel.controls.values(), panel.train_button, panel.stop_button,
-                                panel.status_line, panel.plot] for c in child._dom_classes}
+    classes = {
+        c
+        for child in [*panel.controls.values(), panel.train_button, panel.stop_button, panel.status_line, panel.plot]
+        for c in child._dom_classes
+    }
     assert {"dl-lambda", "dl-dropout", "dl-lr", "dl-epochs", "dl-train", "dl-stop", "dl-status", "dl-plot"} <= classes
     assert all(not c.continuous_update for c in panel.controls.values())

@@ -1,0 +1,71 @@
+"""The experiment functions the notebooks, figures and panels share, on small synthetic data."""
+
+import numpy as np
+import pytest
+
+from helpers import experiments as ex
+from helpers.figures import main as figures_main
+
+
+@pytest.fixture(scope="module")
+def data():
+    rng = np.random.default_rng(0)
+    centres = rng.random((10, 784)).astype(np.float32)
+    t = rng.integers(0, 10, 400)
+    x = np.clip(centres[t] + 0.3 * rng.standard_normal((400, 784)), 0, 1).astype(np.float32)
+    return (x[:300], t[:300]), (x[300:], t[300:])
+
+
+def test_batchnorm_pair_trains_both_nets_in_step_and_bn_learns_faster(data):
+    seen = []
+    runs = ex.batchnorm_pair(
+        0.01, n_train=300, epochs=5, data=data, callback=lambda r: seen.append({k: h.epoch for k, h in r.items()})
+    )
+    assert seen == [{"with BN": e, "without BN": e} for e in range(6)]
+    assert runs["with BN"].loss[-1] < runs["without BN"].loss[-1] - 0.3
+
+
+def test_batchnorm_pair_goes_on_when_one_run_diverges(data):
+    runs = ex.batchnorm_pair(1.0, n_train=300, epochs=4, lr=1.0, data=data)
+    assert runs["without BN"].diverged
+    assert runs["with BN"].epoch == 4 or runs["with BN"].diverged
+
+
+def test_callback_returning_true_stops_the_pair(data):
+    runs = ex.batchnorm_pair(0.01, n_train=300, epochs=10, data=data, callback=lambda r: True)
+    assert all(h.stopped and h.epoch == 0 for h in runs.values())
+
+
+def test_overfitting_run_records_weight_norm_each_epoch_and_decay_shrinks_it(data):
+    plain = ex.overfitting_run(n_train=300, epochs=10, data=data)
+    decayed = ex.overfitting_run(weight_decay_lambda=0.5, n_train=300, epochs=10, data=data)
+    assert len(plain.weight_norm) == 11
+    assert plain.weight_norm[0] == pytest.approx(decayed.weight_norm[0])  # same seed, same start
+    assert decayed.weight_norm[-1] < 0.9 * plain.weight_norm[-1]
+    assert plain.gap == pytest.approx(plain.history.final("train") - plain.history.final("test"))
+
+
+def test_n_train_larger_than_the_data_is_a_clear_error(data):
+    with pytest.raises(ValueError, match="n_train must be at most 300"):
+        ex.overfitting_run(n_train=301, data=data)
+
+
+def test_epochs_to_reach():
+    assert ex.epochs_to_reach([0.1, 0.5, 0.96, 0.9], 0.95) == 2
+    assert ex.epochs_to_reach([0.1, 0.5], 0.95) is None
+
+
+def test_batchnorm_gradient_check_passes():
+    assert max(ex.batchnorm_gradient_check().values()) < 1e-6
+
+
+def test_activation_histograms_show_the_vanishing_signal_at_small_std():
+    small = ex.activation_histograms(0.01, "relu")
+    he = ex.activation_histograms("he", "relu")
+    assert len(small) == 5 and small[0].shape == (1000, 100)
+    assert small[-1].std() < 1e-3 * he[-1].std()
+
+
+def test_figures_command_rejects_unknown_names():
+    with pytest.raises(SystemExit):
+        figures_main(["nope.png"])
