@@ -80,6 +80,7 @@ class LiveCurves:
 
     def update_runs(self, runs):
         """Show several runs at once ({label: History}, e.g. with and without BN); at most one frame."""
+        self.previous = [(label, h) for label, h in self.previous if label not in runs]  # no run drawn twice
         self.runs.update(runs)
         self._stale = True
         if self.image is None and not in_notebook():
@@ -91,7 +92,9 @@ class LiveCurves:
     def draw(self):
         """Render a frame now and send it where it goes."""
         started = self.throttle.clock()
-        self.figure = plot_runs(self.runs, self.epochs, self.eval_name, self.title, self.previous, new_figure())
+        self.figure = plot_runs(
+            self.runs, self.epochs, self.eval_name, self.title, self.previous, new_figure(fixed_margins=True)
+        )
         if self.image is not None:
             self.image.value = to_png(self.figure)
         elif in_notebook():
@@ -116,6 +119,7 @@ class LiveCurves:
         """Keep the current runs as faint curves (the last `keep` of them) and start afresh."""
         self.previous = [*self.previous, *self.runs.items()][-keep:]
         self.runs = {}
+        self.throttle.last_draw = None  # a new run's first frame must not wait for the old run's last
 
     def clear(self):
         """Forget the earlier runs."""

@@ -25,13 +25,16 @@ class NotebookFigure(Figure):
         return to_png(self)
 
 
-def figure(width, height, dpi=80):
-    return NotebookFigure(figsize=(width, height), dpi=dpi, layout="constrained")
+def figure(width, height, dpi=80, layout="constrained"):
+    return NotebookFigure(figsize=(width, height), dpi=dpi, layout=layout)
 
 
-def new_figure(width=7.0, height=3.6, dpi=80):
-    """A fresh Figure with one Axes: (fig, ax)."""
-    fig = figure(width, height, dpi)
+def new_figure(width=7.0, height=3.6, dpi=80, fixed_margins=False):
+    """A fresh Figure with one Axes: (fig, ax). fixed_margins=True skips the layout engine: a live frame
+    then renders in about half the time."""
+    fig = figure(width, height, dpi, layout=None if fixed_margins else "constrained")
+    if fixed_margins:
+        fig.subplots_adjust(left=0.08, right=0.98, bottom=0.13, top=0.92)
     return fig, fig.add_subplot()
 
 

@@ -20,6 +20,12 @@ from helpers.live import LiveCurves
 LAMBDAS = (0.0, 1e-4, 3e-4, 1e-3, 3e-3, 0.01, 0.03, 0.1, 0.3, 1.0)  # a log scale that also holds exactly 0
 
 
+def sci(value):
+    """1.8e-02 -> "1.8e-2": scientific notation as the sliders' readouts show it."""
+    mantissa, exponent = f"{value:.1e}".split("e")
+    return f"{mantissa}e{int(exponent):+d}"
+
+
 def styled(widget, css_class):
     """Give a widget its stable CSS class and return it."""
     widget.add_class(css_class)
@@ -135,8 +141,8 @@ class TrainingPanel:
         try:
             result = self.run(settings, on_epoch)
             runs = dict(zip(labels, self.histories(result).values(), strict=True))
-            self.live.finish()
             self.status_line.value = self.status(settings, runs)
+            self.live.finish()
             if not any(h.stopped for h in runs.values()):
                 self.cache[self.key(settings)] = runs
         except Exception as error:  # a thread's exception would vanish: show it where the student looks
@@ -221,14 +227,16 @@ class BatchNormPanel(TrainingPanel):
         )
 
     def labels(self, settings):
-        std = f"std={settings['std']:.1e}"
+        std = f"std={sci(settings['std'])}"
         return (f"{std} BN", f"{std} no BN")
 
     def status(self, settings, runs):
         with_bn, without_bn = runs.values()
         return (
-            f"epoch {with_bn.epoch}/{settings['epochs']} · with BN {with_bn.final():.3f} · "
-            f"without BN {without_bn.final():.3f}" + end_note(with_bn) + end_note(without_bn)
+            f"epoch {with_bn.epoch}/{settings['epochs']} · std {sci(settings['std'])} · "
+            f"with BN {with_bn.final():.3f} · without BN {without_bn.final():.3f}"
+            + end_note(with_bn)
+            + end_note(without_bn)
         )
 
 
@@ -293,7 +301,7 @@ class RegularizationPanel(TrainingPanel):
         return {"run": result.history}
 
     def labels(self, settings):
-        return (f"λ={settings['weight_decay_lambda']:g} p={settings['dropout_ratio']:.2f} lr={settings['lr']:.0e}",)
+        return (f"λ={settings['weight_decay_lambda']:g} p={settings['dropout_ratio']:.2f} lr={sci(settings['lr'])}",)
 
     def status(self, settings, runs):
         (history,) = runs.values()

@@ -77,3 +77,19 @@ def test_archived_runs_are_drawn_faint_and_clear_removes_them():
     live.clear()
     live.update("λ=0.1", history_at(5, 5))
     assert [line.get_label() for line in live.finish().axes[0].lines] == ["λ=0.1 train", "λ=0.1 test"]
+
+
+def test_a_new_run_draws_its_first_frame_at_once_after_archive():
+    live = LiveCurves(epochs=5, image=w.Image(format="png"), min_interval=10.0)
+    live.update("a", history_at(5, 5))
+    live.archive()
+    live.update("b", history_at(0, 5))  # right after the last frame of "a": still drawn at once
+    assert live.frames == 2
+
+
+def test_a_run_shown_again_is_not_also_drawn_faint():
+    live = LiveCurves(epochs=5, eval_name="test")
+    live.update("a", history_at(5, 5))
+    live.archive()
+    live.update("a", history_at(5, 5))
+    assert [line.get_label() for line in live.finish().axes[0].lines] == ["a train", "a test"]

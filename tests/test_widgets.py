@@ -55,7 +55,8 @@ def test_moving_back_to_a_trained_setting_shows_the_cached_result_without_traini
     panel.controls["weight_decay_lambda"].value = 0.0  # back: no Train press needed
     assert panel.status_line.value == first_status + " (from cache)"
     assert next(iter(panel.live.runs.values())) is first_history
-    assert len(panel.live.previous) == 2  # the earlier runs stay as faint curves
+    # the other run stays as a faint curve; the cached one is drawn bold only, not twice
+    assert [label for label, _ in panel.live.previous] == ["λ=0.3 p=0.00 lr=1.0e-2"]
 
 
 def test_stop_ends_a_long_run_early_and_keeps_its_curves(data):
@@ -85,9 +86,9 @@ def test_batchnorm_panel_trains_the_pair_on_the_std_from_the_slider(data):
     panel = BatchNormPanel(data, n_train=200, epochs=5)
     panel.controls["std"].value = 0.1
     press_train(panel)
-    assert list(panel.live.runs) == ["std=1.0e-01 BN", "std=1.0e-01 no BN"]
+    assert list(panel.live.runs) == ["std=1.0e-1 BN", "std=1.0e-1 no BN"]
     assert all(h.epoch == 5 for h in panel.live.runs.values())
-    assert panel.status_line.value.startswith("epoch 5/5 · with BN ")
+    assert panel.status_line.value.startswith("epoch 5/5 · std 1.0e-1 · with BN ")
 
 
 def test_clear_removes_earlier_runs(data):
