@@ -93,3 +93,28 @@ def test_a_run_shown_again_is_not_also_drawn_faint():
     live.archive()
     live.update("a", history_at(5, 5))
     assert [line.get_label() for line in live.finish().axes[0].lines] == ["a train", "a test"]
+
+
+def test_in_a_notebook_cell_frames_update_one_output_in_place(monkeypatch):
+    import helpers.live as live_module
+
+    shown = []
+
+    class Handle:
+        def update(self, picture):
+            shown.append(("update", picture))
+
+    def fake_display(picture, display_id):
+        assert display_id is True
+        shown.append(("display", picture))
+        return Handle()
+
+    monkeypatch.setattr(live_module, "in_notebook", lambda: True)
+    monkeypatch.setattr(live_module, "display", fake_display)
+    live = LiveCurves(epochs=3, min_interval=0.0)
+    for epoch in range(4):
+        live.update("run", history_at(epoch, 3))
+    kinds = [kind for kind, _ in shown]
+    assert kinds[0] == "display" and set(kinds[1:]) == {"update"}  # one output, updated in place
+    assert live.frames == len(shown) and not live._stale  # the final frame was sent
+    assert all(picture.data.startswith(b"\x89PNG") for _, picture in shown)
