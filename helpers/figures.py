@@ -5,13 +5,15 @@ figures show the full MNIST set when it is available and the offline digits othe
 """
 
 import argparse
+import json
+import os
 from pathlib import Path
 
 from tqdm.auto import tqdm
 
 from helpers import experiments as ex
 from helpers.data import load_mnist
-from helpers.plots import plot_grid, plot_histograms
+from helpers.plots import plot_best_curves, plot_best_so_far, plot_grid, plot_histograms, plot_search_scatter
 
 FIGURES = Path(__file__).resolve().parent.parent / "figures"
 
@@ -52,6 +54,77 @@ MAKERS = {
     "bn_grid.png": bn_grid,
     "overfitting.png": overfitting,
 }
+
+
+# --- 03 Hyperparameter search: the seminar's full search, made once and shared by its figures ---------------
+
+FULL_SEARCH = {"n_trials": 100, "epochs": 50}  # the seminar's setting
+FULL_HALVING = {"n_trials": 100, "min_epochs": 2, "max_epochs": 50, "eta": 3}  # the same 100 candidates
+_full_searches = {}  # id(data) -> (SearchResults, HalvingResults): the figures below share one search
+
+
+def full_search(data):
+    """The seminar's 100 trials x 50 epochs and successive halving over the same 100 candidates, on both cores."""
+    if id(data) not in _full_searches:
+        n_jobs = min(2, os.cpu_count() or 1)
+        results = ex.seminar_search(**FULL_SEARCH, data=data, n_jobs=n_jobs)
+        halving = ex.search_halving(**FULL_HALVING, data=data, n_jobs=n_jobs, progress=True)
+        _full_searches[id(data)] = (results, halving)
+    return _full_searches[id(data)]
+
+
+def search_best20(data):
+    results, _ = full_search(data)
+    return plot_best_curves(
+        results,
+        20,
+        title=f"the best 20 of {len(results)} trials, {results.epochs} epochs each: validation (solid), train (dashed)",
+    )
+
+
+def search_scatter(data):
+    results, _ = full_search(data)
+    return plot_search_scatter(
+        results, title=f"{len(results)} trials: validation accuracy after {results.epochs} epochs"
+    )
+
+
+def search_halving(data):
+    results, halving = full_search(data)
+    rungs = " → ".join(str(n) for n, _ in halving.schedule)
+    return plot_best_so_far(
+        {
+            f"random search ({len(results)} trials × {results.epochs} epochs)": results.best_so_far(),
+            f"successive halving ({rungs} trials)": halving.best_so_far(),
+        },
+        title=f"the same {len(halving.rungs[0])} candidates: best validation accuracy against epochs spent",
+        log_x=True,
+    )
+
+
+class JsonFile:
+    """Plain data that a MAKERS entry saves like a figure: JsonFile(data).savefig(path) writes it as JSON."""
+
+    def __init__(self, data):
+        self.data = data
+
+    def savefig(self, path):
+        Path(path).write_text(json.dumps(self.data, indent=1) + "\n")
+
+
+def search_numbers(data):
+    source = f"MNIST, the first 500 of {len(data[0][0])} training images"
+    return JsonFile(ex.search_summary(*full_search(data), source=source))
+
+
+MAKERS.update(
+    {
+        "search_best20.png": search_best20,
+        "search_scatter.png": search_scatter,
+        "search_halving.png": search_halving,
+        "search_full.json": search_numbers,
+    }
+)
 
 
 def main(argv=None):

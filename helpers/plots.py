@@ -123,3 +123,196 @@ def plot_histograms(rows, bins=30, value_range=(0, 1), skip_zeros=False):
     for i, ax in enumerate(axes[0]):
         ax.set_title(f"layer {i + 1}", fontsize="medium")
     return fig
+
+
+# --- Hyperparameter search -----------------------------------------------------------------------------------
+
+VAL_COLOR, TRAIN_COLOR = "tab:blue", "tab:orange"  # the book's Best-n grid: validation solid, train dashed
+
+
+def _short(name):
+    return {"weight_decay": "wd"}.get(name, name)
+
+
+def plot_split(train, val, n_images=12):
+    """The validation split: how many images of each digit went to each part, and the first validation images.
+
+    train, val: (x, t) pairs, x: (N, 784) images, t: (N,) labels."""
+    fig = figure(9.0, 3.6)
+    top, bottom = fig.subfigures(2, 1, height_ratios=(2.2, 1))
+    ax = top.subplots()
+    digits = np.arange(10)
+    for offset, (name, (_, t)), color in ((-0.2, ("train", train), TRAIN_COLOR), (0.2, ("validation", val), VAL_COLOR)):
+        counts = np.bincount(np.asarray(t), minlength=10)
+        ax.bar(digits + offset, counts, width=0.4, color=color, label=f"{name}: {len(t)} images")
+    ax.set_xticks(digits)
+    ax.set_xlabel("digit")
+    ax.set_ylabel("images")
+    ax.legend(fontsize="small")
+    x_val, t_val = val
+    n = min(n_images, len(x_val))
+    for ax, image, label in zip(bottom.subplots(1, n), np.asarray(x_val)[:n], np.asarray(t_val)[:n], strict=True):
+        ax.imshow(image.reshape(28, 28), cmap="gray_r")
+        ax.set_title(str(label), fontsize="small")
+        ax.axis("off")
+    bottom.suptitle("the first validation images and their labels", fontsize="small")
+    return fig
+
+
+def plot_best_curves(results, n=20, ncols=5, title="", width=11.0):
+    """The book's "Best-1 ... Best-n" grid: validation accuracy (solid) and train accuracy (dashed) per epoch
+    of the n best trials, each titled with its rank and labelled with its values."""
+    best = results.top(min(n, len(results)))
+    nrows = int(np.ceil(len(best) / ncols))
+    fig = figure(width, 1.75 * nrows + 0.9)
+    axes = fig.subplots(nrows, ncols, sharex=True, sharey=True, squeeze=False).ravel()
+    for rank, (ax, trial) in enumerate(zip(axes, best, strict=False), start=1):
+        epochs = np.arange(len(trial.history.train_acc))
+        ax.plot(epochs, trial.history.eval_acc["val"], color=VAL_COLOR, label="validation")
+        ax.plot(epochs, trial.history.train_acc, "--", color=TRAIN_COLOR, label="train")
+        values = "\n".join(f"{_short(name)} {value:.1e}" for name, value in trial.values.items())
+        ax.text(0.04, 0.96, f"val {trial.val_acc:.2f}\n{values}", transform=ax.transAxes, va="top", fontsize=7)
+        ax.set_title(f"Best-{rank}", fontsize="medium")
+        ax.set_ylim(0, 1.02)
+        ax.grid(alpha=0.3)
+    for ax in axes[len(best) :]:
+        ax.set_visible(False)
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside lower center", ncols=2)
+    if title:
+        fig.suptitle(title)
+    return fig
+
+
+def _draw_box(ax, ranges, x, y, **style):
+    (x0, x1), (y0, y1) = ranges[x], ranges[y]
+    ax.plot([x0, x1, x1, x0, x0], [y0, y0, y1, y1, y0], **style)
+
+
+def draw_search_scatter(ax, results, x="lr", y="weight_decay", colorbar_fig=None, boxes=None):
+    """Validation accuracy of every trial as a colour, over log x and log y; the best trial as a red star.
+    boxes: {label: ranges} drawn as rectangles (the range searched, the range proposed next)."""
+    points = ax.scatter(
+        results.values(x),
+        results.values(y),
+        c=results.val_accs(),
+        cmap="viridis",
+        vmin=0,
+        vmax=1,
+        s=36,
+        edgecolors="k",
+        linewidths=0.4,
+    )
+    best = results.best
+    ax.plot(
+        best.values[x],
+        best.values[y],
+        marker="*",
+        markersize=16,
+        color="tab:red",
+        markeredgecolor="k",
+        linestyle="none",
+        label=f"best: val {best.val_acc:.2f}",
+    )
+    for (label, ranges), style in zip(
+        (boxes or {}).items(), ({"color": "0.4"}, {"color": "tab:red", "linestyle": "--"}), strict=False
+    ):
+        _draw_box(ax, ranges, x, y, label=label, linewidth=1.2, **style)
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    for limits, name in ((ax.set_xlim, x), (ax.set_ylim, y)):
+        low, high = results.ranges[name]
+        limits(low / 10 ** (0.04 * np.log10(high / low)), high * 10 ** (0.04 * np.log10(high / low)))
+    ax.set_xlabel("learning rate" if x == "lr" else x.replace("_", " "))
+    ax.set_ylabel("weight decay λ" if y == "weight_decay" else y.replace("_", " "))
+    ax.grid(alpha=0.3, which="major")
+    ax.legend(fontsize="x-small", loc="best", framealpha=0.9)
+    if colorbar_fig is not None:
+        colorbar_fig.colorbar(points, ax=ax, label="validation accuracy")
+    return points
+
+
+def plot_search_scatter(results, x="lr", y="weight_decay", title="", boxes=None):
+    """One search as a scatter: each trial at (its lr, its weight decay), coloured by validation accuracy."""
+    fig, ax = new_figure(6.4, 4.2)
+    draw_search_scatter(ax, results, x, y, colorbar_fig=fig, boxes=boxes)
+    if title:
+        ax.set_title(title)
+    return fig
+
+
+def plot_coarse_to_fine(rounds, x="lr", y="weight_decay"):
+    """One scatter per round of coarse-to-fine search, all on the same axes: the range searched (grey box)
+    and the range `narrow` proposed for the next round (red dashed box)."""
+    fig = figure(4.0 * len(rounds) + 1.0, 3.8)
+    axes = fig.subplots(1, len(rounds), sharex=True, sharey=True, squeeze=False).ravel()
+    for number, (ax, search_round) in enumerate(zip(axes, rounds, strict=True), start=1):
+        boxes = {"searched": search_round.ranges, "proposed next": search_round.proposal}
+        points = draw_search_scatter(ax, search_round.results, x, y, boxes=boxes)
+        ax.set_title(f"round {number}: {len(search_round.results)} trials", fontsize="medium")
+        if number > 1:
+            ax.set_ylabel("")
+    for limits, name in ((axes[0].set_xlim, x), (axes[0].set_ylim, y)):  # shared axes: one view of every round
+        bounds = [b for r in rounds for ranges in (r.ranges, r.proposal) for b in ranges[name]]
+        low, high = min(bounds), max(bounds)
+        limits(low / 10 ** (0.04 * np.log10(high / low)), high * 10 ** (0.04 * np.log10(high / low)))
+    fig.colorbar(points, ax=list(axes), label="validation accuracy")
+    return fig
+
+
+def plot_grid_vs_random(grid, random, important="lr", other="weight_decay"):
+    """Grid search vs random search with the same number of trials. Left: where each tried its settings.
+    Right: validation accuracy against the important hyperparameter alone - the grid tests only a few of its
+    values (its points stack up), random search tests a new value in every trial."""
+    fig = figure(10.0, 3.8)
+    left, right = fig.subplots(1, 2)
+    styles = (
+        (grid, "grid", {"marker": "s", "color": "k", "fillstyle": "none", "markersize": 9}),
+        (random, "random", {"marker": "o", "color": "tab:orange", "markersize": 7}),
+    )
+    for results, label, style in styles:
+        n_values = len(np.unique(np.round(np.log10(results.values(important)), 9)))
+        name = f"{label}: {n_values} {important} values, best val {results.best.val_acc:.2f}"
+        left.plot(results.values(important), results.values(other), linestyle="none", label=label, **style)
+        right.plot(results.values(important), results.val_accs(), linestyle="none", label=name, **style)
+    left.set_xscale("log")
+    left.set_yscale("log")
+    left.set_xlabel(important)
+    left.set_ylabel(other.replace("_", " "))
+    left.set_title("the settings tried")
+    left.legend(fontsize="small")
+    right.set_xscale("log")
+    right.set_xlabel(important)
+    right.set_ylabel("validation accuracy")
+    right.set_ylim(0, 1.02)
+    right.set_title(f"validation accuracy against {important} only")
+    right.legend(fontsize="small", loc="upper left")
+    for ax in (left, right):
+        ax.grid(alpha=0.3)
+    return fig
+
+
+def plot_best_so_far(curves, title="", log_x=False):
+    """Best validation accuracy found so far against the epochs spent: curves = {label: (spent, best)},
+    each from a search's .best_so_far(). The curve that rises further to the left spends its epochs better."""
+    fig, ax = new_figure(7.0, 3.6)
+    for (label, (spent, best)), color in zip(curves.items(), PALETTE, strict=False):
+        spent, best = np.asarray(spent), np.asarray(best)
+        ax.step(
+            spent,
+            best,
+            where="post",
+            color=color,
+            linewidth=2,
+            label=f"{label}: {best[-1]:.2f} after {spent[-1]} epochs",
+        )
+    if log_x:
+        ax.set_xscale("log")
+    ax.set_xlabel("epochs spent (all trials together)")
+    ax.set_ylabel("best validation accuracy so far")
+    ax.set_ylim(0, 1.02)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize="small", loc="lower right")
+    if title:
+        ax.set_title(title)
+    return fig

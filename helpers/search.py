@@ -524,7 +524,8 @@ class HalvingResults:
 
     def __str__(self):
         lines = [
-            f"rung {i}: {len(rung)} trials x {rung.epochs} epochs, best val acc {rung.best.val_acc}"
+            f"rung {i}: {len(rung):3d} trial{'s' if len(rung) != 1 else ' '} x {rung.epochs:2d} epochs, "
+            f"best val acc {rung.best.val_acc}"
             for i, rung in enumerate(self.rungs)
         ]
         return "\n".join([*lines, f"{self.epochs_spent} epochs in all"])

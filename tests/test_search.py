@@ -278,3 +278,72 @@ def test_progress_bar_counts_the_trials(objective, capsys):
     random_search(objective, n_trials=3, epochs=1, progress=True)
     err = capsys.readouterr().err
     assert "random search" in err and "3/3" in err
+
+
+# --- the notebook's experiments and figures ----------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def digits():
+    """A stand-in for MNIST with the real shapes: 600 train / 100 test samples of 784 features, 10 classes."""
+    rng = np.random.default_rng(0)
+    centres = rng.random((10, 784)).astype(np.float32)
+    t = rng.integers(0, 10, 700)
+    x = np.clip(centres[t] + 0.3 * rng.standard_normal((700, 784)), 0, 1).astype(np.float32)
+    return (x[:600], t[:600]), (x[600:], t[600:])
+
+
+def test_search_split_takes_the_first_500_and_splits_off_a_fifth(digits):
+    from helpers import experiments as ex
+
+    (x_train, _), (x_val, _) = ex.search_split(digits)
+    assert len(x_train) == 400 and len(x_val) == 100
+    first_500 = {row.tobytes() for row in digits[0][0][:500]}
+    parts = [row.tobytes() for row in np.concatenate([x_train, x_val])]
+    assert set(parts) == first_500 and len(set(parts)) == 500  # every one of the 500 exactly once
+
+
+def test_coarse_to_fine_searches_each_round_in_the_range_proposed_by_the_last(digits):
+    from helpers import experiments as ex
+
+    rounds = ex.coarse_to_fine(rounds=2, n_trials=3, epochs=1, top_k=2, data=digits)
+    assert rounds[0].ranges == SEMINAR_RANGES and rounds[1].ranges == rounds[0].proposal
+    for trial in rounds[1].results:
+        for name, (low, high) in rounds[1].ranges.items():
+            assert low <= trial.values[name] <= high
+    assert all(isinstance(message, str) for r in rounds for message in r.warnings)
+
+
+def test_search_figures_draw_one_panel_per_trial_and_render(objective):
+    from helpers import plots
+    from helpers.experiments import SearchRound
+
+    results = random_search(objective, {"lr": (1e-3, 0.3), "weight_decay": (1e-8, 1e-4)}, 5, epochs=2, **FAST)
+    best = plots.plot_best_curves(results, 4, ncols=2)
+    visible = [ax for ax in best.axes if ax.get_visible()]
+    assert [ax.get_title() for ax in visible] == ["Best-1", "Best-2", "Best-3", "Best-4"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # whether the best sit at an edge does not matter here
+        search_round = SearchRound(results.ranges, results, narrow(results, 2), [])
+    figures = [
+        best,
+        plots.plot_search_scatter(results),
+        plots.plot_coarse_to_fine([search_round, search_round]),
+        plots.plot_grid_vs_random(results, results),
+        plots.plot_best_so_far({"random": results.best_so_far()}),
+    ]
+    assert all(plots.to_png(fig).startswith(b"\x89PNG") for fig in figures)
+
+
+def test_search_summary_is_plain_json_that_loads_back(objective, tmp_path):
+    from helpers import experiments as ex
+    from helpers.figures import JsonFile
+
+    results = random_search(objective, n_trials=3, epochs=2, **FAST)
+    halving = successive_halving(objective, n_trials=3, min_epochs=1, max_epochs=2, **FAST)
+    JsonFile(ex.search_summary(results, halving, "test")).savefig(tmp_path / "s.json")
+    summary = ex.load_search_summary(tmp_path / "s.json")
+    assert summary["log"] == str(results).splitlines() and summary["epochs_spent"] == 6
+    assert summary["halving"]["epochs_spent"] == halving.epochs_spent == 3 * 1 + 1 * 2
+    assert ex.epochs_to_match([2, 4, 6], [0.1, 0.5, 0.7], 0.5) == 4
+    assert ex.epochs_to_match([2, 4], [0.1, 0.2], 0.5) is None
