@@ -3,11 +3,41 @@
 Every layer has `forward(x, train=True)` and `backward(dout)`; forward stores what backward needs.
 Layers with parameters keep them in `params` and their gradients (after backward) in `grads`,
 under the same names. Arrays are (N, D): N samples in a mini-batch, D features.
+
+Speed notes: the seminar trains small nets on a CPU, where each NumPy call costs a microsecond or more
+besides its arithmetic, so a few idioms are chosen for speed, each marked where it is used: ReLU compares
+against a kept zero array rather than the scalar 0, its mask is 0/1 in the data's dtype (multiplying by
+a bool array is slower), BatchNorm takes column sums and means as products with a vector, and
+forward(x, train=False) stores nothing for backward. Affine, Relu and SoftmaxWithLoss compute exactly
+the values of the plain formulas, so training without batch norm gives the same numbers, bit for bit,
+as the straightforward code (the notebooks' printed results depend on that).
 """
+
+from functools import lru_cache
 
 import numpy as np
 
 from helpers.checks import check_number
+
+
+@lru_cache(maxsize=32)
+def _filled(n, value, dtype):
+    vector = np.full(n, value, dtype=dtype)
+    vector.flags.writeable = False  # shared between calls: nobody may change it
+    return vector
+
+
+def column_sums(a):
+    """a.sum(axis=0) of a 2-D array, computed as the product (1, ..., 1) @ a.
+
+    The same sums up to rounding (BLAS adds in another order), 2-3x faster on (100, 100) arrays."""
+    return _filled(len(a), 1, a.dtype) @ a
+
+
+def column_means(a):
+    """a.mean(axis=0) of a 2-D array, as (1/n, ..., 1/n) @ a (see column_sums; ~5x faster than a.mean)."""
+    dtype = a.dtype if a.dtype.kind == "f" else np.float64  # integers average to floats, as with a.mean
+    return _filled(len(a), 1 / len(a), dtype) @ a
 
 
 class Affine:
@@ -23,8 +53,11 @@ class Affine:
         self.x = None
 
     def forward(self, x, train=True):
-        self.x = x
-        return x @ self.params["W"] + self.params["b"]
+        if train:
+            self.x = x
+        out = x @ self.params["W"]
+        out += self.params["b"]  # in place: `x @ W + b` would make a second (N, D_out) array
+        return out
 
     def backward(self, dout):
         self.grads["W"] = self.x.T @ dout
@@ -37,17 +70,29 @@ class Relu:
 
     def __init__(self):
         self.mask = None
+        self.zeros = np.zeros(0)
+
+    def _zeros_like(self, x):
+        """Zeros shaped like x, from an array kept between calls (made anew only for a bigger or other x).
+
+        np.maximum(x, zeros) is 3-4x faster than np.maximum(x, 0): NumPy's fast loop wants two whole
+        arrays; against the scalar 0 it takes a slow path."""
+        if x.ndim == 0:
+            return x.dtype.type(0)
+        zeros = self.zeros
+        if zeros.shape[1:] != x.shape[1:] or len(zeros) < len(x) or zeros.dtype != x.dtype:
+            self.zeros = zeros = np.zeros(x.shape, dtype=x.dtype)
+        return zeros[: len(x)]
 
     def forward(self, x, train=True):
-        self.mask = x <= 0
-        out = x.copy()
-        out[self.mask] = 0
+        out = np.maximum(x, self._zeros_like(x))
+        if train:
+            # A 0/1 mask in x's dtype: multiplying by it in backward is ~2x faster than by a bool array.
+            self.mask = (out > 0).astype(out.dtype)
         return out
 
     def backward(self, dout):
-        dx = dout.copy()
-        dx[self.mask] = 0
-        return dx
+        return dout * self.mask
 
 
 class Sigmoid:
@@ -58,8 +103,10 @@ class Sigmoid:
 
     def forward(self, x, train=True):
         with np.errstate(over="ignore"):  # exp(-x) overflows to inf for x << 0, and 1/inf = 0 is right
-            self.out = 1 / (1 + np.exp(-x))
-        return self.out
+            out = 1 / (1 + np.exp(-x))
+        if train:
+            self.out = out
+        return out
 
     def backward(self, dout):
         return dout * self.out * (1 - self.out)
@@ -86,9 +133,9 @@ class BatchNorm:
 
     def forward(self, x, train=True):
         if train:
-            mean = x.mean(axis=0)
+            mean = column_means(x)
             centered = x - mean
-            var = (centered**2).mean(axis=0)
+            var = column_means(centered * centered)
             self.std = np.sqrt(var + self.eps)
             self.x_hat = centered / self.std
             m = self.momentum
@@ -100,13 +147,13 @@ class BatchNorm:
         return self.params["gamma"] * x_hat + self.params["beta"]
 
     def backward(self, dout):
-        x_hat, std = self.x_hat, self.std
-        self.grads["beta"] = dout.sum(axis=0)
-        self.grads["gamma"] = (dout * x_hat).sum(axis=0)
-        dx_hat = dout * self.params["gamma"]
-        # The compact closed form of the graph mean -> centre -> var -> normalize:
-        # dx = (dx_hat - mean(dx_hat) - x_hat * mean(dx_hat * x_hat)) / std
-        return (dx_hat - dx_hat.mean(axis=0) - x_hat * (dx_hat * x_hat).mean(axis=0)) / std
+        x_hat, n = self.x_hat, len(dout)
+        dbeta = self.grads["beta"] = column_sums(dout)
+        dgamma = self.grads["gamma"] = column_sums(dout * x_hat)
+        # The compact closed form of the graph mean -> centre -> var -> normalize, with g = gamma * dout:
+        #   dx = (g - mean(g) - x_hat * mean(g * x_hat)) / std
+        # As mean(g) = gamma * dbeta / n and mean(g * x_hat) = gamma * dgamma / n, gamma moves to the front:
+        return self.params["gamma"] / self.std * (dout - dbeta / n - x_hat * (dgamma / n))
 
 
 class Dropout:

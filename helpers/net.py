@@ -13,6 +13,10 @@ from helpers.layers import Affine, BatchNorm, Dropout, Relu, Sigmoid, SoftmaxWit
 
 ACTIVATIONS = {"relu": Relu, "sigmoid": Sigmoid}
 INIT_NAMES = ("he", "xavier")
+# accuracy() scores this many samples at a time: a chunk's activations stay in the CPU's cache from one
+# layer to the next. Measured on 4000 samples: about 2x faster than the whole set at once with batch norm
+# (which makes more passes over the activations), a few % without; and memory stays small for any set.
+EVAL_CHUNK = 512
 
 
 def init_scale(weight_init_std, fan_in, activation):
@@ -133,10 +137,13 @@ class MultiLayerNet:
 
     def predict(self, x, train=False):
         """Class scores, (N, output_size). train=True uses batch statistics and drops units."""
-        out = self._as_input(x)
+        return self._forward(self._as_input(x), train)
+
+    def _forward(self, x, train):
+        """predict without the input checks, for arrays already checked."""
         for layer in self.layers:
-            out = layer.forward(out, train)
-        return out
+            x = layer.forward(x, train)
+        return x
 
     def weight_decay_term(self):
         """1/2 lambda sum over Affine weights of sum(W**2); 0 when lambda is 0."""
@@ -173,6 +180,10 @@ class MultiLayerNet:
 
     def accuracy(self, x, t):
         """Fraction of samples whose highest score is the label (t: labels or one-hot)."""
-        scores = self.predict(x, train=False)
-        labels = self._as_labels(t, len(scores))
-        return float(np.mean(scores.argmax(axis=1) == labels))
+        x = self._as_input(x)
+        labels = self._as_labels(t, len(x))
+        correct = 0
+        for start in range(0, len(x), EVAL_CHUNK):
+            scores = self._forward(x[start : start + EVAL_CHUNK], train=False)
+            correct += np.count_nonzero(scores.argmax(axis=1) == labels[start : start + EVAL_CHUNK])
+        return correct / len(x)

@@ -81,17 +81,22 @@ def train_epochs(net, x_train, t_train, *, epochs, batch_size=100, optimizer=Non
     training) and after every epoch. Arguments as in `fit`. Driving two of these side by side trains
     two nets in step, e.g. with and without batch norm on the same mini-batches (same seed)."""
     x_train, t_train = _check_data(x_train, t_train, "train")
-    x_train = x_train.astype(getattr(net, "dtype", x_train.dtype), copy=False)  # cast once, not per batch
+    dtype = getattr(net, "dtype", x_train.dtype)
+    x_train = x_train.astype(dtype, copy=False)  # cast once, not per batch
     epochs = check_int("epochs", epochs, low=0)
     batch_size = check_int("batch_size", batch_size, low=1, high=len(x_train))
     eval_sets = {name: _check_data(*pair, name) for name, pair in (eval_sets or {}).items()}
+    eval_sets = {name: (x.astype(dtype, copy=False), t) for name, (x, t) in eval_sets.items()}  # once, not per epoch
     optimizer = optimizer if optimizer is not None else SGD(lr=0.01)
     rng = np.random.default_rng(seed)
 
     history = History(epochs=epochs, eval_acc={name: [] for name in eval_sets})
     for epoch in range(epochs + 1):
-        # One BLAS thread: with batches of 100 the products are small, and a second thread only fights
-        # for the 2 cores. Overflow in a diverging run is reported by `diverged`, not by warnings.
+        # One BLAS thread, for the steps and for scoring. Measured on a 2-core machine (benchmarks/bench.py):
+        # with batches of 100 the products are small and a second thread only fights for the cores; scoring
+        # 4000 samples is ~1.3x faster with two threads while the other core is idle, but 3-6x slower (small
+        # sets 20x slower) while anything else runs there, so scoring keeps one thread too.
+        # Overflow in a diverging run is reported by `diverged`, not by warnings.
         with _one_blas_thread(), np.errstate(all="ignore"):
             if epoch > 0 and not _train_one_epoch(net, optimizer, x_train, t_train, batch_size, rng, history):
                 history.diverged = True
