@@ -14,8 +14,10 @@ import threading
 import ipywidgets as w
 
 from helpers.data import load_mnist
-from helpers.experiments import batchnorm_pair, overfitting_run
-from helpers.live import LiveCurves
+from helpers.experiments import batchnorm_pair, overfitting_run, search_objective
+from helpers.live import LiveCurves, Throttle
+from helpers.plots import plot_search_scatter, to_png
+from helpers.search import check_ranges, random_search
 
 LAMBDAS = (0.0, 1e-4, 3e-4, 1e-3, 3e-3, 0.01, 0.03, 0.1, 0.3, 1.0)  # a log scale that also holds exactly 0
 
@@ -320,3 +322,197 @@ def batchnorm_panel(data=None, **kwargs):
 def regularization_panel(data=None, **kwargs):
     """The weight decay / dropout panel, ready to display."""
     return RegularizationPanel(data, **kwargs)
+
+
+# --- 04 Hyperparameter search -----------------------------------------------------------------------------------
+
+
+class SearchPanel:
+    """Random search with sliders: the number of trials, the epochs per trial, and the log ranges of the
+    learning rate and the weight decay (the sliders hold exponents: -6 .. -2 means 1e-6 .. 1e-2).
+
+    Train runs the search in a background thread (as TrainingPanel does), one trial after the other: every
+    finished trial moves the progress bar and appears at once in the table (best first) and in the scatter
+    (redrawn at most every ~0.3 s, and after the last trial). Stop ends the search after the current trial.
+    The same settings and seed always give the same trials; a finished search is cached and shown at once.
+    """
+
+    def __init__(self, data=None, n_trials=20, epochs=20, lr_range=(-6, -2), wd_range=(-8, -4), seed=0, table_rows=10):
+        self.objective = search_objective(data if data is not None else load_mnist())
+        self.seed = seed
+        self.table_rows = table_rows
+        self.cache = {}
+        self.results = None
+
+        def log_range(value, low, high, description, css_class):
+            slider = w.FloatRangeSlider(
+                value=value,
+                min=low,
+                max=high,
+                step=0.5,
+                readout_format=".1f",
+                description=description,
+                continuous_update=False,
+            )
+            return styled(slider, css_class)
+
+        self.controls = {
+            "n_trials": styled(
+                w.IntSlider(value=n_trials, min=1, max=100, description="trials", continuous_update=False), "dl-trials"
+            ),
+            "epochs": styled(
+                w.IntSlider(value=epochs, min=1, max=100, description="epochs", continuous_update=False), "dl-epochs"
+            ),
+            "lr_range": log_range(lr_range, -8, 1, "log₁₀ lr", "dl-lr-range"),
+            "wd_range": log_range(wd_range, -10, -1, "log₁₀ λ", "dl-wd-range"),
+        }
+        self.train_button = button("Train", "dl-train", "success", "play")
+        self.stop_button = button("Stop", "dl-stop", "danger", "stop")
+        self.stop_button.disabled = True
+        self.progress = styled(w.IntProgress(value=0, min=0, max=n_trials, description="trials"), "dl-progress")
+        self.status_line = styled(w.HTML("Set the ranges, then press <b>Train</b>."), "dl-status")
+        self.plot = styled(w.Image(format="png", layout=w.Layout(width="100%", max_width="640px")), "dl-plot")
+        self.table = styled(w.HTML(""), "dl-table")
+        self.train_button.on_click(self.train)
+        self.stop_button.on_click(self.stop)
+        self.throttle = Throttle(0.3)
+        self._stop_requested = threading.Event()
+        self._thread = None
+        buttons = w.HBox([self.train_button, self.stop_button])
+        parts = [*self.controls.values(), buttons, self.progress, self.status_line, self.plot, self.table]
+        self.widget = styled(w.VBox(parts), "dl-panel")
+
+    def _repr_mimebundle_(self, **kwargs):
+        return self.widget._repr_mimebundle_(**kwargs)
+
+    # --- settings ---
+    def settings(self):
+        """The current value of every control, plus the seed."""
+        values = {name: control.value for name, control in self.controls.items()}
+        return {
+            **values,
+            "lr_range": tuple(values["lr_range"]),
+            "wd_range": tuple(values["wd_range"]),
+            "seed": self.seed,
+        }
+
+    @staticmethod
+    def ranges(settings):
+        """The search ranges the sliders mean: {"lr": (10**low, 10**high), "weight_decay": (...)}."""
+        return {
+            "lr": tuple(10.0**e for e in settings["lr_range"]),
+            "weight_decay": tuple(10.0**e for e in settings["wd_range"]),
+        }
+
+    @property
+    def running(self):
+        return self._thread is not None and self._thread.is_alive()
+
+    # --- button handlers ---
+    def train(self, _button=None):
+        """Start the search with the current settings in a background thread (or show the cached one)."""
+        if self.running:
+            return
+        settings = self.settings()
+        try:
+            check_ranges(self.ranges(settings))
+        except ValueError as error:  # e.g. both ends of a range slider on the same value
+            self.status_line.value = f"<b>Error:</b> {error}. Give each range two different ends."
+            return
+        key = tuple(sorted(settings.items()))
+        if key in self.cache:
+            self._show(self.cache[key], settings, note=" (from cache)")
+            return
+        self._stop_requested.clear()
+        self.progress.max, self.progress.value = settings["n_trials"], 0
+        self.table.value = ""
+        self.plot.value = b""
+        self.throttle = Throttle(0.3)
+        self._set_running(True)
+        self._thread = threading.Thread(target=self._search_in_background, args=(settings, key), daemon=True)
+        self._thread.start()
+
+    def stop(self, _button=None):
+        """Ask the search to stop after the current trial."""
+        self._stop_requested.set()
+
+    def join(self, timeout=None):
+        """Wait for a running search to end (tests and scripts); returns True if none is running."""
+        if self._thread is not None:
+            self._thread.join(timeout)
+        return not self.running
+
+    # --- the search itself ---
+    def _search_in_background(self, settings, key):
+        def on_trial(results):
+            self.results = results
+            self.progress.value = len(results)
+            self.table.value = self.table_html(results)
+            self.status_line.value = self.status(results, settings)
+            if self.throttle.due():
+                started = self.throttle.clock()
+                self.draw(results, settings)
+                self.throttle.record(started)
+            return self._stop_requested.is_set()
+
+        try:
+            results = random_search(
+                self.objective,
+                self.ranges(settings),
+                settings["n_trials"],
+                settings["epochs"],
+                settings["seed"],
+                progress=False,
+                callback=on_trial,
+            )
+            self._show(results, settings)
+            if not results.stopped:
+                self.cache[key] = results
+        except Exception as error:  # a thread's exception would vanish: show it where the student looks
+            self.status_line.value = f"<b>Error:</b> {type(error).__name__}: {error}"
+            raise
+        finally:
+            self._set_running(False)
+
+    def _show(self, results, settings, note=""):
+        self.results = results
+        self.progress.max, self.progress.value = settings["n_trials"], len(results)
+        self.table.value = self.table_html(results)
+        self.draw(results, settings)
+        self.status_line.value = self.status(results, settings) + note
+
+    def draw(self, results, settings):
+        figure = plot_search_scatter(results, title=f"{len(results)} trials × {settings['epochs']} epochs")
+        self.plot.value = to_png(figure)
+
+    def status(self, results, settings):
+        best = results.best
+        stopped = f" · stopped after trial {len(results)}" if results.stopped else ""
+        return (
+            f"trial {len(results)}/{settings['n_trials']} · best val acc {best.val_acc:.2f} "
+            f"at lr {sci(best.values['lr'])}, λ {sci(best.values['weight_decay'])}{stopped}"
+        )
+
+    def table_html(self, results):
+        """The best `table_rows` trials as an HTML table: rank, trial number, values, accuracies."""
+        header = (
+            "<tr><th>rank</th><th>trial</th><th>lr</th><th>weight decay</th><th>val acc</th><th>train acc</th></tr>"
+        )
+        rows = [
+            f"<tr><td>Best-{rank}</td><td>{t.index}</td><td>{sci(t.values['lr'])}</td>"
+            f"<td>{sci(t.values['weight_decay'])}</td><td>{t.val_acc:.2f}</td><td>{t.train_acc:.2f}</td></tr>"
+            for rank, t in enumerate(results.top(self.table_rows), start=1)
+        ]
+        style = "<style>.dl-table td, .dl-table th {padding: 1px 10px; text-align: right}</style>"
+        return f"{style}<table>{header}{''.join(rows)}</table>"
+
+    def _set_running(self, running):
+        self.train_button.disabled = running
+        self.stop_button.disabled = not running
+        for control in self.controls.values():
+            control.disabled = running
+
+
+def search_panel(data=None, **kwargs):
+    """The hyperparameter search panel, ready to display: `search_panel(data)` as the last line of a cell."""
+    return SearchPanel(data, **kwargs)

@@ -1,0 +1,111 @@
+"""The search panel driven headless: set the sliders, press Train, check what was searched and what is shown."""
+
+import numpy as np
+import pytest
+
+import helpers.widgets as widgets
+from helpers.search import random_search
+from helpers.widgets import SearchPanel
+
+
+@pytest.fixture(scope="module")
+def data():
+    """A small stand-in for MNIST with its shapes: 600 train / 100 test samples of 784 features, 10 classes."""
+    rng = np.random.default_rng(0)
+    centres = rng.random((10, 784)).astype(np.float32)
+    t = rng.integers(0, 10, 700)
+    x = np.clip(centres[t] + 0.3 * rng.standard_normal((700, 784)), 0, 1).astype(np.float32)
+    return (x[:600], t[:600]), (x[600:], t[600:])
+
+
+def press_train(panel, timeout=60):
+    panel.train_button.click()
+    assert panel.join(timeout), "the search did not end in time"
+
+
+def small_panel(data, **kwargs):
+    settings = {"n_trials": 3, "epochs": 2, "lr_range": (-3, -1)} | kwargs
+    return SearchPanel(data, **settings)
+
+
+def test_the_panel_searches_exactly_the_slider_settings(data, monkeypatch):
+    panel = small_panel(data)
+    calls = []
+    monkeypatch.setattr(widgets, "random_search", lambda *a, **k: calls.append((a, k)) or random_search(*a, **k))
+    panel.controls["n_trials"].value = 4
+    panel.controls["epochs"].value = 3
+    panel.controls["lr_range"].value = (-2.5, -0.5)
+    panel.controls["wd_range"].value = (-7, -5)
+    press_train(panel)
+    ((objective, ranges, n_trials, epochs, seed), kwargs) = calls[0]
+    assert ranges == {"lr": (10**-2.5, 10**-0.5), "weight_decay": (1e-7, 1e-5)}
+    assert (n_trials, epochs, seed) == (4, 3, 0)
+    expected = random_search(objective, ranges, 4, 3, seed=0, progress=False)
+    assert [t.values for t in panel.results] == [t.values for t in expected]
+    assert [t.history.eval_acc for t in panel.results] == [t.history.eval_acc for t in expected]
+    assert (panel.progress.value, panel.progress.max) == (4, 4)
+    assert panel.status_line.value.startswith(f"trial 4/4 · best val acc {panel.results.best.val_acc:.2f}")
+    assert panel.table.value.count("<tr>") == 1 + 4 and "Best-1" in panel.table.value
+    assert len(bytes(panel.plot.value)) > 1000
+
+
+def test_progress_and_table_fill_as_the_trials_finish(data):
+    panel = small_panel(data, n_trials=3)
+    progress, rows = [], []
+    panel.progress.observe(lambda change: progress.append(change.new), names="value")
+    panel.table.observe(lambda change: rows.append(change.new.count("<tr>") - 1), names="value")
+    press_train(panel)
+    assert progress == [1, 2, 3]
+    assert [n for n in rows if n > 0][:3] == [1, 2, 3]  # one more row after every trial
+
+
+def test_the_table_lists_the_best_first(data):
+    panel = small_panel(data, n_trials=4, table_rows=3)
+    press_train(panel)
+    best = panel.results.top(3)
+    table = panel.table.value
+    assert table.count("<tr>") == 1 + 3
+    positions = [table.index(f"<td>{t.index}</td>") for t in best]
+    assert positions == sorted(positions)
+
+
+def test_stop_ends_the_search_after_the_current_trial_and_keeps_what_it_found(data):
+    panel = small_panel(data, n_trials=100, epochs=3)
+    panel.train_button.click()
+    assert panel.train_button.disabled and not panel.stop_button.disabled
+    assert all(control.disabled for control in panel.controls.values())
+    while panel.progress.value < 2:
+        panel.join(0.01)
+    panel.stop_button.click()
+    assert panel.join(30)
+    assert panel.results.stopped and 2 <= len(panel.results) < 100
+    assert f"stopped after trial {len(panel.results)}" in panel.status_line.value
+    assert not panel.train_button.disabled and panel.stop_button.disabled
+    assert not panel.cache  # an unfinished search is not cached
+
+
+def test_the_same_settings_again_show_the_cached_search_without_training(data, monkeypatch):
+    panel = small_panel(data)
+    press_train(panel)
+    first = panel.results
+    monkeypatch.setattr(widgets, "random_search", lambda *a, **k: pytest.fail("searched again"))
+    press_train(panel)
+    assert panel.results is first and panel.status_line.value.endswith("(from cache)")
+
+
+def test_a_range_with_both_ends_on_one_value_is_reported_instead_of_searched(data, monkeypatch):
+    panel = small_panel(data)
+    monkeypatch.setattr(widgets, "random_search", lambda *a, **k: pytest.fail("searched an empty range"))
+    panel.controls["lr_range"].value = (-3, -3)
+    panel.train_button.click()
+    assert not panel.running
+    assert "ranges['lr'] is empty" in panel.status_line.value and "two different ends" in panel.status_line.value
+
+
+def test_every_control_has_a_stable_css_class(data):
+    panel = small_panel(data)
+    parts = [*panel.controls.values(), panel.train_button, panel.stop_button, panel.status_line, panel.plot]
+    classes = {c for part in [*parts, panel.table, panel.progress] for c in part._dom_classes}
+    expected = {"dl-trials", "dl-epochs", "dl-lr-range", "dl-wd-range", "dl-train", "dl-stop", "dl-status"}
+    assert expected | {"dl-plot", "dl-table", "dl-progress"} <= classes
+    assert all(not control.continuous_update for control in panel.controls.values())
