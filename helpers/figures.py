@@ -30,7 +30,7 @@ def bn_grid(data):
     grid = ex.batchnorm_grid(data=data)
     return plot_grid(
         {f"std={std:.2g}": runs for std, runs in grid.items()},
-        title=f"train accuracy, with vs without batch norm ({len(data[0][0])} MNIST train images)",
+        title="train accuracy with vs without batch norm (1000 MNIST training images, 20 epochs)",
     )
 
 
