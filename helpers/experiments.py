@@ -228,7 +228,7 @@ def batchnorm_modes_demo(n_features=3, batch_size=100, n_batches=100, seed=0):
     """Train mode vs test mode on data with feature means (5, -3, 0) and stds (1, 10, 0.1).
 
     Returns per-feature means/stds of the train-mode output, the running mean after 1 and after
-    `n_batches` batches, and the test-mode output's means/stds after them.
+    `n_batches` batches, and the test-mode output's means/stds after them, rounded to 2 decimals.
     """
     rng = np.random.default_rng(seed)
 
@@ -250,7 +250,7 @@ def batchnorm_modes_demo(n_features=3, batch_size=100, n_batches=100, seed=0):
     result.update(
         running_mean_100=layer.running_mean.copy(), test_mean=test_out.mean(axis=0), test_std=test_out.std(axis=0)
     )
-    return result
+    return {name: np.round(values, 2) + 0.0 for name, values in result.items()}  # + 0.0 turns -0.0 into 0.0
 
 
 # --- 03 Hyperparameter search ---------------------------------------------------------------------------------
