@@ -18,8 +18,8 @@ Implementations:
     torch    PyTorch on the CPU, if it can be imported: nn.Sequential, float32, one thread
 One BLAS thread everywhere, as helpers.train uses; the last section measures what two threads would do.
 
-Each unit of work (W1: the pair, W2: the run, W3: one trial) is timed for every implementation in turn,
-and with repeats the fastest time is kept: a teammate's test run on the other core slows some repeats.
+Each unit of work (W1: each run of the pair, W2: the run, W3: a trial) is timed for every implementation
+in turn, and with repeats the fastest time is kept: a teammate's test run on the other core slows some.
 """
 
 import argparse
@@ -81,9 +81,9 @@ class Run:
 
 
 def workloads(data, trials):
-    """{name: list of units}; a unit is a list of Runs timed together."""
+    """{name: list of units}; a unit is a list of Runs timed together (W1: one unit per run)."""
     x, t, x_test, t_test = data
-    w1 = [[Run(x[:1000], t[:1000], (100,) * 5, epochs=20, batchnorm=bn) for bn in (True, False)]]
+    w1 = [[Run(x[:1000], t[:1000], (100,) * 5, epochs=20, batchnorm=bn)] for bn in (True, False)]
     # 4000 held-out digits for W2: the 1000 test digits and 3000 training digits not among the 300 used
     x_held, t_held = np.concatenate([x_test, x[1000:4000]]), np.concatenate([t_test, t[1000:4000]])
     w2 = [[Run(x[:300], t[:300], (100,) * 6, epochs=200, eval_sets={"test": (x_held, t_held)})]]
@@ -242,8 +242,8 @@ def book_train(run):
 def floor_train(run, train=True, evaluate=True):
     """The forward and backward GEMMs of every step and the GEMMs of every evaluation, nothing else.
 
-    float32, into preallocated outputs; one BLAS thread for training, helpers' thread count and chunk
-    size for the evaluation products. Returns nothing useful: there is no learning here."""
+    float32, into preallocated outputs, one BLAS thread; the evaluation products in helpers' chunks of
+    rows. Returns nothing useful: there is no learning here."""
     rng = np.random.default_rng(0)
     sizes, bs = run.sizes, run.batch_size
     Ws = [(rng.standard_normal((a, b)) / np.sqrt(a)).astype(F32) for a, b in zip(sizes, sizes[1:], strict=False)]
@@ -336,8 +336,10 @@ def seconds(function, *args):
 
 
 def time_units(units, implementations, repeat):
-    """Sum over units of the fastest of `repeat` timings; every repeat runs all implementations in turn."""
-    totals = dict.fromkeys(implementations, 0.0)
+    """The fastest of `repeat` timings of each unit, every repeat running all implementations in turn.
+
+    Returns ([{implementation: seconds} per unit], {implementation: [results per unit]})."""
+    unit_times = []
     results = {name: [] for name in implementations}
     last_results = {}
     for unit in units:
@@ -347,18 +349,20 @@ def time_units(units, implementations, repeat):
                 elapsed, unit_results = seconds(lambda train=train, unit=unit: [train(run) for run in unit])
                 best[name] = min(best[name], elapsed)
                 last_results[name] = unit_results
+        unit_times.append(best)
         for name in implementations:
-            totals[name] += best[name]
             results[name].append(last_results[name])
-    return totals, results
+    return unit_times, results
 
 
 def accuracy_summary(name, results):
     """A short line showing that the implementations learn alike (floor: nothing to show)."""
+    if name == "W1":
+        (with_bn,), (without_bn,) = results
+        return f"train {with_bn['train']:.3f} with BN, {without_bn['train']:.3f} without"
     if name == "W3":
-        best = max(runs[0]["val"] for runs in results)
-        return f"best val {best:.3f}"
-    return "  ".join(" ".join(f"{key} {value:.3f}" for key, value in run.items()) for run in results[-1])
+        return f"best val {max(unit[0]['val'] for unit in results):.3f}"
+    return " ".join(f"{key} {value:.3f}" for key, value in results[0][0].items())
 
 
 def min_time(function, repeat):
@@ -372,9 +376,9 @@ def print_table(totals):
     names = list(next(iter(totals.values())))
     header = "".join(f"{name:>10}" for name in names) + f"{'helpers/floor':>15}{'book/helpers':>14}"
     header += f"{'torch/helpers':>15}" if "torch" in names else ""
-    print(f"\n{'seconds':<10}{header}")
+    print(f"\n{'seconds':<18}{header}")
     for workload, row in totals.items():
-        line = f"{workload:<10}" + "".join(f"{row[name]:>10.2f}" for name in names)
+        line = f"{workload:<18}" + "".join(f"{row[name]:>10.2f}" for name in names)
         line += f"{row['helpers'] / row['floor']:>15.2f}{row['book'] / row['helpers']:>14.2f}"
         line += f"{row['torch'] / row['helpers']:>15.2f}" if "torch" in names else ""
         print(line)
@@ -490,7 +494,10 @@ def main():
     totals = {}
     for name, units in workloads(data, trials).items():
         label = f"{name} ({len(units)} trials)" if name == "W3" else name
-        totals[label], results = time_units(units, implementations, repeats[name])
+        unit_times, results = time_units(units, implementations, repeats[name])
+        totals[label] = {impl: sum(times[impl] for times in unit_times) for impl in implementations}
+        if name == "W1":  # the two runs differ a lot: show them apart too
+            totals["  with BN"], totals["  without BN"] = unit_times
         summaries = "; ".join(f"{impl}: {accuracy_summary(name, res)}" for impl, res in results.items() if res[0][0])
         print(f"{label} done. final accuracies: {summaries}", flush=True)
     print_table(totals)
