@@ -38,7 +38,81 @@ def button(description, css_class, style="", icon=""):
     return styled(w.Button(description=description, button_style=style, icon=icon), css_class)
 
 
-class TrainingPanel:
+class BackgroundPanel:
+    """What every panel shares: its controls, Train and Stop buttons, a status line, a plot image, a cache,
+    and the background thread that does the work while the kernel stays free to see a Stop click."""
+
+    def __init__(self, controls, seed=0, plot_width="760px"):
+        self.controls = controls
+        self.seed = seed
+        self.cache = {}
+        self.train_button = button("Train", "dl-train", "success", "play")
+        self.stop_button = button("Stop", "dl-stop", "danger", "stop")
+        self.stop_button.disabled = True
+        self.status_line = styled(w.HTML("Move a slider, then press <b>Train</b>."), "dl-status")
+        self.plot = styled(w.Image(format="png", layout=w.Layout(width="100%", max_width=plot_width)), "dl-plot")
+        self.train_button.on_click(self.train)
+        self.stop_button.on_click(self.stop)
+        self._stop_requested = threading.Event()
+        self._thread = None
+
+    def _layout(self, buttons, below):
+        """The panel: controls, a row of buttons, then the widgets `below` them."""
+        self.widget = styled(w.VBox([*self.controls.values(), w.HBox(buttons), *below]), "dl-panel")
+
+    def _repr_mimebundle_(self, **kwargs):
+        return self.widget._repr_mimebundle_(**kwargs)
+
+    def settings(self):
+        """The current value of every control (a range slider's as a tuple), plus the seed."""
+        values = {name: control.value for name, control in self.controls.items()}
+        return {**{k: tuple(v) if isinstance(v, list) else v for k, v in values.items()}, "seed": self.seed}
+
+    def key(self, settings):
+        return tuple(sorted(settings.items()))
+
+    @property
+    def running(self):
+        return self._thread is not None and self._thread.is_alive()
+
+    def train(self, _button=None):
+        raise NotImplementedError
+
+    def stop(self, _button=None):
+        """Ask the running work to stop at its next checkpoint (the end of an epoch or a trial)."""
+        self._stop_requested.set()
+
+    def join(self, timeout=None):
+        """Wait for running work to end (tests and scripts); returns True if none is running."""
+        if self._thread is not None:
+            self._thread.join(timeout)
+        return not self.running
+
+    def _start(self, work, *args):
+        """Run work(*args) in a background thread, with the controls locked until it ends."""
+        self._stop_requested.clear()
+        self._set_running(True)
+
+        def guarded():
+            try:
+                work(*args)
+            except Exception as error:  # a thread's exception would vanish: show it where the student looks
+                self.status_line.value = f"<b>Error:</b> {type(error).__name__}: {error}"
+                raise
+            finally:
+                self._set_running(False)
+
+        self._thread = threading.Thread(target=guarded, daemon=True)
+        self._thread.start()
+
+    def _set_running(self, running):
+        self.train_button.disabled = running
+        self.stop_button.disabled = not running
+        for control in self.controls.values():
+            control.disabled = running
+
+
+class TrainingPanel(BackgroundPanel):
     """The common part of every panel: Train / Stop / Clear, a status line, a live plot and a cache.
 
     A subclass sets `self.controls` ({setting name: slider}) and implements `run(settings, callback)`,
@@ -49,28 +123,13 @@ class TrainingPanel:
     title = ""
 
     def __init__(self, controls, seed=0):
-        self.controls = controls
-        self.seed = seed
-        self.cache = {}
-        self.train_button = button("Train", "dl-train", "success", "play")
-        self.stop_button = button("Stop", "dl-stop", "danger", "stop")
+        super().__init__(controls, seed)
         self.clear_button = button("Clear", "dl-clear", "", "eraser")
-        self.status_line = styled(w.HTML("Move a slider, then press <b>Train</b>."), "dl-status")
-        self.plot = styled(w.Image(format="png", layout=w.Layout(width="100%", max_width="760px")), "dl-plot")
-        self.stop_button.disabled = True
-        self.train_button.on_click(self.train)
-        self.stop_button.on_click(self.stop)
         self.clear_button.on_click(self.clear)
         for control in controls.values():
             control.observe(self._show_if_cached, names="value")
         self.live = LiveCurves(self.epochs_for(self.settings()), self.eval_name, self.title, image=self.plot)
-        self._stop_requested = threading.Event()
-        self._thread = None
-        buttons = w.HBox([self.train_button, self.stop_button, self.clear_button])
-        self.widget = styled(w.VBox([*controls.values(), buttons, self.status_line, self.plot]), "dl-panel")
-
-    def _repr_mimebundle_(self, **kwargs):
-        return self.widget._repr_mimebundle_(**kwargs)
+        self._layout([self.train_button, self.stop_button, self.clear_button], [self.status_line, self.plot])
 
     # --- what a subclass provides ---
     def run(self, settings, callback):
@@ -85,18 +144,6 @@ class TrainingPanel:
     def epochs_for(self, settings):
         return settings["epochs"]
 
-    # --- settings and cache ---
-    def settings(self):
-        """The current value of every control, plus the seed."""
-        return {**{name: control.value for name, control in self.controls.items()}, "seed": self.seed}
-
-    def key(self, settings):
-        return tuple(sorted(settings.items()))
-
-    @property
-    def running(self):
-        return self._thread is not None and self._thread.is_alive()
-
     # --- button handlers ---
     def train(self, _button=None):
         """Train with the current settings in a background thread (or show the cached result)."""
@@ -105,16 +152,9 @@ class TrainingPanel:
         settings = self.settings()
         if self._show_if_cached():
             return
-        self._stop_requested.clear()
-        self._set_running(True)
         self.live.archive()
         self.live.epochs = self.epochs_for(settings)
-        self._thread = threading.Thread(target=self._train_in_background, args=(settings,), daemon=True)
-        self._thread.start()
-
-    def stop(self, _button=None):
-        """Ask the running training to stop after the current epoch."""
-        self._stop_requested.set()
+        self._start(self._train_in_background, settings)
 
     def clear(self, _button=None):
         """Remove the faint curves of earlier runs."""
@@ -123,12 +163,6 @@ class TrainingPanel:
             self.live.draw()
         else:
             self.plot.value = b""
-
-    def join(self, timeout=None):
-        """Wait for a running training to end (tests and scripts); returns True if none is running."""
-        if self._thread is not None:
-            self._thread.join(timeout)
-        return not self.running
 
     # --- the run itself ---
     def _train_in_background(self, settings):
@@ -140,28 +174,16 @@ class TrainingPanel:
             self.status_line.value = self.status(settings, runs)
             return self._stop_requested.is_set()
 
-        try:
-            result = self.run(settings, on_epoch)
-            runs = dict(zip(labels, self.histories(result).values(), strict=True))
-            self.status_line.value = self.status(settings, runs)
-            self.live.finish()
-            if not any(h.stopped for h in runs.values()):
-                self.cache[self.key(settings)] = runs
-        except Exception as error:  # a thread's exception would vanish: show it where the student looks
-            self.status_line.value = f"<b>Error:</b> {type(error).__name__}: {error}"
-            raise
-        finally:
-            self._set_running(False)
+        result = self.run(settings, on_epoch)
+        runs = dict(zip(labels, self.histories(result).values(), strict=True))
+        self.status_line.value = self.status(settings, runs)
+        self.live.finish()
+        if not any(h.stopped for h in runs.values()):
+            self.cache[self.key(settings)] = runs
 
     def histories(self, result):
         """{name: History} from what `run` returned."""
         return result
-
-    def _set_running(self, running):
-        self.train_button.disabled = running
-        self.stop_button.disabled = not running
-        for control in self.controls.values():
-            control.disabled = running
 
     def _show_if_cached(self, _change=None):
         """If the current settings were trained before, draw that result at once. Returns True if shown."""
@@ -327,7 +349,7 @@ def regularization_panel(data=None, **kwargs):
 # --- 04 Hyperparameter search -----------------------------------------------------------------------------------
 
 
-class SearchPanel:
+class SearchPanel(BackgroundPanel):
     """Random search with sliders: the number of trials, the epochs per trial, and the log ranges of the
     learning rate and the weight decay (the sliders hold exponents: -6 .. -2 means 1e-6 .. 1e-2).
 
@@ -339,9 +361,7 @@ class SearchPanel:
 
     def __init__(self, data=None, n_trials=20, epochs=20, lr_range=(-6, -2), wd_range=(-8, -4), seed=0, table_rows=10):
         self.objective = search_objective(data if data is not None else load_mnist())
-        self.seed = seed
         self.table_rows = table_rows
-        self.cache = {}
         self.results = None
 
         def log_range(value, low, high, description, css_class):
@@ -356,7 +376,7 @@ class SearchPanel:
             )
             return styled(slider, css_class)
 
-        self.controls = {
+        controls = {
             "n_trials": styled(
                 w.IntSlider(value=n_trials, min=1, max=100, description="trials", continuous_update=False), "dl-trials"
             ),
@@ -366,35 +386,12 @@ class SearchPanel:
             "lr_range": log_range(lr_range, -8, 1, "log₁₀ lr", "dl-lr-range"),
             "wd_range": log_range(wd_range, -10, -1, "log₁₀ λ", "dl-wd-range"),
         }
-        self.train_button = button("Train", "dl-train", "success", "play")
-        self.stop_button = button("Stop", "dl-stop", "danger", "stop")
-        self.stop_button.disabled = True
+        super().__init__(controls, seed, plot_width="640px")
+        self.status_line.value = "Set the ranges, then press <b>Train</b>."
         self.progress = styled(w.IntProgress(value=0, min=0, max=n_trials, description="trials"), "dl-progress")
-        self.status_line = styled(w.HTML("Set the ranges, then press <b>Train</b>."), "dl-status")
-        self.plot = styled(w.Image(format="png", layout=w.Layout(width="100%", max_width="640px")), "dl-plot")
         self.table = styled(w.HTML(""), "dl-table")
-        self.train_button.on_click(self.train)
-        self.stop_button.on_click(self.stop)
         self.throttle = Throttle(0.3)
-        self._stop_requested = threading.Event()
-        self._thread = None
-        buttons = w.HBox([self.train_button, self.stop_button])
-        parts = [*self.controls.values(), buttons, self.progress, self.status_line, self.plot, self.table]
-        self.widget = styled(w.VBox(parts), "dl-panel")
-
-    def _repr_mimebundle_(self, **kwargs):
-        return self.widget._repr_mimebundle_(**kwargs)
-
-    # --- settings ---
-    def settings(self):
-        """The current value of every control, plus the seed."""
-        values = {name: control.value for name, control in self.controls.items()}
-        return {
-            **values,
-            "lr_range": tuple(values["lr_range"]),
-            "wd_range": tuple(values["wd_range"]),
-            "seed": self.seed,
-        }
+        self._layout([self.train_button, self.stop_button], [self.progress, self.status_line, self.plot, self.table])
 
     @staticmethod
     def ranges(settings):
@@ -403,10 +400,6 @@ class SearchPanel:
             "lr": tuple(10.0**e for e in settings["lr_range"]),
             "weight_decay": tuple(10.0**e for e in settings["wd_range"]),
         }
-
-    @property
-    def running(self):
-        return self._thread is not None and self._thread.is_alive()
 
     # --- button handlers ---
     def train(self, _button=None):
@@ -419,28 +412,15 @@ class SearchPanel:
         except ValueError as error:  # e.g. both ends of a range slider on the same value
             self.status_line.value = f"<b>Error:</b> {error}. Give each range two different ends."
             return
-        key = tuple(sorted(settings.items()))
+        key = self.key(settings)
         if key in self.cache:
             self._show(self.cache[key], settings, note=" (from cache)")
             return
-        self._stop_requested.clear()
         self.progress.max, self.progress.value = settings["n_trials"], 0
         self.table.value = ""
         self.plot.value = b""
         self.throttle = Throttle(0.3)
-        self._set_running(True)
-        self._thread = threading.Thread(target=self._search_in_background, args=(settings, key), daemon=True)
-        self._thread.start()
-
-    def stop(self, _button=None):
-        """Ask the search to stop after the current trial."""
-        self._stop_requested.set()
-
-    def join(self, timeout=None):
-        """Wait for a running search to end (tests and scripts); returns True if none is running."""
-        if self._thread is not None:
-            self._thread.join(timeout)
-        return not self.running
+        self._start(self._search_in_background, settings, key)
 
     # --- the search itself ---
     def _search_in_background(self, settings, key):
@@ -455,24 +435,18 @@ class SearchPanel:
                 self.throttle.record(started)
             return self._stop_requested.is_set()
 
-        try:
-            results = random_search(
-                self.objective,
-                self.ranges(settings),
-                settings["n_trials"],
-                settings["epochs"],
-                settings["seed"],
-                progress=False,
-                callback=on_trial,
-            )
-            self._show(results, settings)
-            if not results.stopped:
-                self.cache[key] = results
-        except Exception as error:  # a thread's exception would vanish: show it where the student looks
-            self.status_line.value = f"<b>Error:</b> {type(error).__name__}: {error}"
-            raise
-        finally:
-            self._set_running(False)
+        results = random_search(
+            self.objective,
+            self.ranges(settings),
+            settings["n_trials"],
+            settings["epochs"],
+            settings["seed"],
+            progress=False,
+            callback=on_trial,
+        )
+        self._show(results, settings)
+        if not results.stopped:
+            self.cache[key] = results
 
     def _show(self, results, settings, note=""):
         self.results = results
@@ -505,12 +479,6 @@ class SearchPanel:
         ]
         style = "<style>.dl-table td, .dl-table th {padding: 1px 10px; text-align: right}</style>"
         return f"{style}<table>{header}{''.join(rows)}</table>"
-
-    def _set_running(self, running):
-        self.train_button.disabled = running
-        self.stop_button.disabled = not running
-        for control in self.controls.values():
-            control.disabled = running
 
 
 def search_panel(data=None, **kwargs):
