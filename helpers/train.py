@@ -94,8 +94,8 @@ def train_epochs(net, x_train, t_train, *, epochs, batch_size=100, optimizer=Non
     for epoch in range(epochs + 1):
         # One BLAS thread, for the steps and for scoring. Measured on a 2-core machine (benchmarks/bench.py):
         # with batches of 100 the products are small and a second thread only fights for the cores; scoring
-        # 4000 samples is ~1.3x faster with two threads while the other core is idle, but 3-6x slower (small
-        # sets 20x slower) while anything else runs there, so scoring keeps one thread too.
+        # 4000 samples is ~1.6x faster with two threads while the other core is idle, but up to 7x slower
+        # (300 samples up to 30x) while another job runs there, so scoring keeps one thread too.
         # Overflow in a diverging run is reported by `diverged`, not by warnings.
         with _one_blas_thread(), np.errstate(all="ignore"):
             if epoch > 0 and not _train_one_epoch(net, optimizer, x_train, t_train, batch_size, rng, history):
