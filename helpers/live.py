@@ -19,9 +19,9 @@ from helpers.plots import new_figure, plot_runs, to_png
 
 class Throttle:
     """Decides when to draw again: at most every `min_interval` seconds, and never so often that
-    drawing takes more than about a third of the time (the interval grows to 2x the last draw's cost)."""
+    drawing takes more than a quarter of the time (the interval grows to 3x the last draw's cost)."""
 
-    def __init__(self, min_interval=0.3, clock=time.perf_counter):
+    def __init__(self, min_interval=0.4, clock=time.perf_counter):
         self.min_interval = min_interval
         self.clock = clock
         self.last_draw = None
@@ -30,7 +30,7 @@ class Throttle:
     def due(self):
         if self.last_draw is None:
             return True
-        return self.clock() - self.last_draw >= max(self.min_interval, 2 * self.draw_cost)
+        return self.clock() - self.last_draw >= max(self.min_interval, 3 * self.draw_cost)
 
     def record(self, started):
         """Call after drawing, with the clock value from just before it."""
@@ -53,7 +53,7 @@ class LiveCurves:
     min_interval: seconds between frames at least.
     """
 
-    def __init__(self, epochs, eval_name=None, title="", image=None, min_interval=0.3):
+    def __init__(self, epochs, eval_name=None, title="", image=None, min_interval=0.4):
         self.epochs = epochs
         self.eval_name = eval_name
         self.title = title

@@ -31,11 +31,11 @@ def test_throttle_waits_min_interval_and_longer_after_slow_draws():
     clock.now = 0.31
     assert throttle.due()
     throttle.record(started=0.31)
-    clock.now = 1.31  # that draw took 1 s: wait 2 s before the next
+    clock.now = 1.31  # that draw took 1 s: wait 3 s before the next
     throttle.record(started=0.31)
-    clock.now = 2.5
+    clock.now = 4.2
     assert not throttle.due()
-    clock.now = 3.4
+    clock.now = 4.4
     assert throttle.due()
 
 
