@@ -51,10 +51,15 @@ class BackgroundPanel:
         self.stop_button.disabled = True
         self.status_line = styled(w.HTML("Move a slider, then press <b>Train</b>."), "dl-status")
         self.plot = styled(w.Image(format="png", layout=w.Layout(width="100%", max_width=plot_width)), "dl-plot")
+        self.plot.layout.visibility = "hidden"  # an empty image would show the browser's broken-image icon
+        self.plot.observe(self._show_plot_if_drawn, names="value")
         self.train_button.on_click(self.train)
         self.stop_button.on_click(self.stop)
         self._stop_requested = threading.Event()
         self._thread = None
+
+    def _show_plot_if_drawn(self, change):
+        self.plot.layout.visibility = "visible" if len(change.new) else "hidden"
 
     def _layout(self, buttons, below):
         """The panel: controls, a row of buttons, then the widgets `below` them."""

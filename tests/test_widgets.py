@@ -110,3 +110,12 @@ def test_every_control_has_a_stable_css_class(data):
     }
     assert {"dl-lambda", "dl-dropout", "dl-lr", "dl-epochs", "dl-train", "dl-stop", "dl-status", "dl-plot"} <= classes
     assert all(not c.continuous_update for c in panel.controls.values())
+
+
+def test_the_plot_is_hidden_until_something_is_drawn(data):
+    panel = BatchNormPanel(data, n_train=200, epochs=1)
+    assert panel.plot.layout.visibility == "hidden"
+    press_train(panel)
+    assert panel.plot.layout.visibility == "visible"
+    panel.clear_button.click()  # the current runs stay drawn
+    assert panel.plot.layout.visibility == "visible"
