@@ -7,10 +7,11 @@ under the same names. Arrays are (N, D): N samples in a mini-batch, D features.
 Speed notes: the seminar trains small nets on a CPU, where each NumPy call costs a microsecond or more
 besides its arithmetic, so a few idioms are chosen for speed, each marked where it is used: ReLU compares
 against a kept zero array rather than the scalar 0, its mask is 0/1 in the data's dtype (multiplying by
-a bool array is slower), BatchNorm takes column sums and means as products with a vector, and
-forward(x, train=False) stores nothing for backward. Affine, Relu and SoftmaxWithLoss compute exactly
-the values of the plain formulas, so training without batch norm gives the same numbers, bit for bit,
-as the straightforward code (the notebooks' printed results depend on that).
+a bool array is slower), BatchNorm takes column sums and means as products with a vector and combines
+its per-feature vectors before applying them to the batch, and forward(x, train=False) stores nothing for
+backward. Affine, Relu and SoftmaxWithLoss compute exactly the values of the plain formulas, so training
+without batch norm gives the same numbers, bit for bit, as the straightforward code (the notebooks' printed
+results depend on that).
 """
 
 from functools import lru_cache
@@ -128,32 +129,40 @@ class BatchNorm:
         self.grads = {}
         self.running_mean = np.zeros(dim, dtype=dtype)
         self.running_var = np.ones(dim, dtype=dtype)
-        self.x_hat = None
-        self.std = None
+        self.centered = None
+        self.inv_std = None
 
     def forward(self, x, train=True):
+        gamma, beta = self.params["gamma"], self.params["beta"]
         if train:
             mean = column_means(x)
             centered = x - mean
             var = column_means(centered * centered)
-            self.std = np.sqrt(var + self.eps)
-            self.x_hat = centered / self.std
+            inv_std = 1 / np.sqrt(var + self.eps)
             m = self.momentum
             self.running_mean = m * self.running_mean + (1 - m) * mean
             self.running_var = m * self.running_var + (1 - m) * var
-            x_hat = self.x_hat
-        else:
-            x_hat = (x - self.running_mean) / np.sqrt(self.running_var + self.eps)
-        return self.params["gamma"] * x_hat + self.params["beta"]
+            # x_hat = centered * inv_std is not formed: y = centered * (gamma * inv_std) + beta, the two vectors
+            # multiplied first, saves a pass over the batch; backward works with centered and inv_std.
+            self.centered, self.inv_std = centered, inv_std
+            out = centered * (gamma * inv_std)
+            out += beta  # in place: no second batch-sized array
+            return out
+        # Test mode, as y = x * scale + (beta - running_mean * scale): again the vectors are combined first,
+        # so the batch is passed over twice instead of four times.
+        scale = gamma / np.sqrt(self.running_var + self.eps)
+        return x * scale + (beta - self.running_mean * scale)
 
     def backward(self, dout):
-        x_hat, n = self.x_hat, len(dout)
+        centered, inv_std, n = self.centered, self.inv_std, len(dout)
         dbeta = self.grads["beta"] = column_sums(dout)
-        dgamma = self.grads["gamma"] = column_sums(dout * x_hat)
+        dgamma = self.grads["gamma"] = column_sums(dout * centered) * inv_std
         # The compact closed form of the graph mean -> centre -> var -> normalize, with g = gamma * dout:
         #   dx = (g - mean(g) - x_hat * mean(g * x_hat)) / std
-        # As mean(g) = gamma * dbeta / n and mean(g * x_hat) = gamma * dgamma / n, gamma moves to the front:
-        return self.params["gamma"] / self.std * (dout - dbeta / n - x_hat * (dgamma / n))
+        # As mean(g) = gamma * dbeta / n and mean(g * x_hat) = gamma * dgamma / n, gamma moves to the front;
+        # x_hat * v is centered * (v / std), the vectors multiplied first.
+        scale = self.params["gamma"] * inv_std
+        return scale * (dout - dbeta / n - centered * (inv_std * (dgamma / n)))
 
 
 class Dropout:

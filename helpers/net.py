@@ -76,6 +76,7 @@ class MultiLayerNet:
         self.layers = []
         self._build(rng, dropout_inverted)
         self.last_layer = SoftmaxWithLoss()
+        self._param_layers = [(str(number), layer) for number, layer in self._named_layers()]  # found once
 
     def _build(self, rng, dropout_inverted):
         sizes = (self.input_size, *self.hidden_sizes, self.output_size)
@@ -169,9 +170,9 @@ class MultiLayerNet:
         for layer in reversed(self.layers):
             dout = layer.backward(dout)
         grads = {}
-        for number, layer in self._named_layers():
+        for number, layer in self._param_layers:
             for name, grad in layer.grads.items():
-                grads[f"{name}{number}"] = grad
+                grads[name + number] = grad
         if self.weight_decay_lambda:
             for name, W in self.params.items():
                 if name.startswith("W"):

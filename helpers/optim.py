@@ -13,8 +13,13 @@ class SGD:
         self.lr = check_number("lr", lr, low=0, low_open=True)
 
     def update(self, params, grads):
+        lr = {}  # lr in each parameter dtype, converted once per dtype rather than once per array
         for key, grad in grads.items():
-            params[key] -= params[key].dtype.type(self.lr) * grad
+            param = params[key]
+            dtype = param.dtype
+            if dtype not in lr:
+                lr[dtype] = dtype.type(self.lr)
+            param -= lr[dtype] * grad
 
 
 class Momentum:
