@@ -5,6 +5,23 @@ DL4_MNIST_SOURCE yourself). The notebooks' kernels inherit this environment."""
 import os
 
 import matplotlib
+import numpy as np
+import pytest
 
 os.environ.setdefault("DL4_MNIST_SOURCE", "offline")
 matplotlib.use("Agg")
+
+
+@pytest.fixture(scope="session")
+def fake_digits():
+    """make(n_train, n_test) -> (x_train, t_train), (x_test, t_test): a small, fast stand-in for MNIST with
+    its shapes (784 features in [0, 1], 10 classes): noisy copies of 10 random "digit" images."""
+
+    def make(n_train, n_test, seed=0):
+        rng = np.random.default_rng(seed)
+        centres = rng.random((10, 784)).astype(np.float32)
+        t = rng.integers(0, 10, n_train + n_test)
+        x = np.clip(centres[t] + 0.3 * rng.standard_normal((len(t), 784)), 0, 1).astype(np.float32)
+        return (x[:n_train], t[:n_train]), (x[n_train:], t[n_train:])
+
+    return make

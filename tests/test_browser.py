@@ -175,9 +175,10 @@ def launch_chromium(playwright, folder):
     return playwright.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS, env=env)
 
 
-def open_notebook(page, base, token):
-    """Open panels.ipynb and wait until its kernel really answers (the idle indicator shows before that)."""
-    page.goto(f"{base}/lab/tree/{NOTEBOOK.name}?token={token}&reset")
+def open_notebook(page, base, token, url_path=f"/lab/tree/{NOTEBOOK.name}", query="&reset"):
+    """Open panels.ipynb and wait until its kernel really answers (the idle indicator shows before that).
+    url_path: where the frontend shows a notebook (JupyterLab's by default; Notebook 7 uses /notebooks/...)."""
+    page.goto(f"{base}{url_path}?token={token}{query}")
     page.wait_for_function(
         "name => window.jupyterapp?.shell.currentWidget?.context?.path === name",
         arg=NOTEBOOK.name,

@@ -199,19 +199,7 @@ def notebook7(browser, tmp_path):
     ):
         started = time.perf_counter()
         page = watched.page
-        page.goto(f"{base}/notebooks/{NOTEBOOK.name}?token={token}")
-        page.wait_for_function(
-            "name => window.jupyterapp?.shell.currentWidget?.context?.path === name",
-            arg=NOTEBOOK.name,
-            timeout=START_TIMEOUT_S * 1000,
-        )
-        page.evaluate(
-            """async () => {
-                const session = window.jupyterapp.shell.currentWidget.sessionContext;
-                await session.ready;
-                await session.session.kernel.info;
-            }"""
-        )
+        lab.open_notebook(page, base, token, url_path=f"/notebooks/{NOTEBOOK.name}", query="")
         app = page.evaluate("() => `${window.jupyterapp.name} ${window.jupyterapp.version}`")
         print(f"{app} (notebook {version}): notebook open, kernel ready after {time.perf_counter() - started:.1f} s")
         watched.frontend_started()

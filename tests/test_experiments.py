@@ -1,6 +1,5 @@
 """The experiment functions the notebooks, figures and panels share, on small synthetic data."""
 
-import numpy as np
 import pytest
 
 from helpers import experiments as ex
@@ -8,12 +7,8 @@ from helpers.figures import main as figures_main
 
 
 @pytest.fixture(scope="module")
-def data():
-    rng = np.random.default_rng(0)
-    centres = rng.random((10, 784)).astype(np.float32)
-    t = rng.integers(0, 10, 400)
-    x = np.clip(centres[t] + 0.3 * rng.standard_normal((400, 784)), 0, 1).astype(np.float32)
-    return (x[:300], t[:300]), (x[300:], t[300:])
+def data(fake_digits):
+    return fake_digits(300, 100)
 
 
 def test_batchnorm_pair_trains_both_nets_in_step_and_bn_learns_faster(data):

@@ -284,13 +284,8 @@ def test_progress_bar_counts_the_trials(objective, capsys):
 
 
 @pytest.fixture(scope="module")
-def digits():
-    """A stand-in for MNIST with the real shapes: 600 train / 100 test samples of 784 features, 10 classes."""
-    rng = np.random.default_rng(0)
-    centres = rng.random((10, 784)).astype(np.float32)
-    t = rng.integers(0, 10, 700)
-    x = np.clip(centres[t] + 0.3 * rng.standard_normal((700, 784)), 0, 1).astype(np.float32)
-    return (x[:600], t[:600]), (x[600:], t[600:])
+def digits(fake_digits):
+    return fake_digits(600, 100)
 
 
 def test_search_split_takes_the_first_500_and_splits_off_a_fifth(digits):

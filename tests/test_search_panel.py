@@ -1,6 +1,5 @@
 """The search panel driven headless: set the sliders, press Train, check what was searched and what is shown."""
 
-import numpy as np
 import pytest
 
 import helpers.widgets as widgets
@@ -9,13 +8,8 @@ from helpers.widgets import SearchPanel
 
 
 @pytest.fixture(scope="module")
-def data():
-    """A small stand-in for MNIST with its shapes: 600 train / 100 test samples of 784 features, 10 classes."""
-    rng = np.random.default_rng(0)
-    centres = rng.random((10, 784)).astype(np.float32)
-    t = rng.integers(0, 10, 700)
-    x = np.clip(centres[t] + 0.3 * rng.standard_normal((700, 784)), 0, 1).astype(np.float32)
-    return (x[:600], t[:600]), (x[600:], t[600:])
+def data(fake_digits):
+    return fake_digits(600, 100)
 
 
 def press_train(panel, timeout=60):

@@ -1,19 +1,13 @@
 """The slider panels driven headless: set sliders, press Train, check what ran and what is shown."""
 
-import numpy as np
 import pytest
 
 from helpers.widgets import BatchNormPanel, RegularizationPanel
 
 
 @pytest.fixture(scope="module")
-def data():
-    """A small, fast stand-in for MNIST: 200 train / 100 test samples of 784 features, 10 classes."""
-    rng = np.random.default_rng(0)
-    centres = rng.random((10, 784)).astype(np.float32)
-    t = rng.integers(0, 10, 300)
-    x = np.clip(centres[t] + 0.3 * rng.standard_normal((300, 784)), 0, 1).astype(np.float32)
-    return (x[:200], t[:200]), (x[200:], t[200:])
+def data(fake_digits):
+    return fake_digits(200, 100)
 
 
 def press_train(panel, timeout=60):
