@@ -34,6 +34,21 @@ def styled(widget, css_class):
     return widget
 
 
+def log_slider(value, low, high, description, css_class):
+    """A slider on a log scale from 10**low to 10**high, four steps per decade, that acts on release."""
+    slider = w.FloatLogSlider(
+        value=value,
+        base=10,
+        min=low,
+        max=high,
+        step=0.25,
+        readout_format=".1e",
+        description=description,
+        continuous_update=False,
+    )
+    return styled(slider, css_class)
+
+
 def button(description, css_class, style="", icon=""):
     return styled(w.Button(description=description, button_style=style, icon=icon), css_class)
 
@@ -226,19 +241,7 @@ class BatchNormPanel(TrainingPanel):
         self.data = data if data is not None else load_mnist()
         self.n_train = n_train
         controls = {
-            "std": styled(
-                w.FloatLogSlider(
-                    value=std,
-                    base=10,
-                    min=-4,
-                    max=0,
-                    step=0.25,
-                    readout_format=".1e",
-                    description="weight std",
-                    continuous_update=False,
-                ),
-                "dl-std",
-            ),
+            "std": log_slider(std, -4, 0, "weight std", "dl-std"),
             "epochs": styled(
                 w.IntSlider(value=epochs, min=1, max=100, description="epochs", continuous_update=False), "dl-epochs"
             ),
@@ -294,19 +297,7 @@ class RegularizationPanel(TrainingPanel):
                 ),
                 "dl-dropout",
             ),
-            "lr": styled(
-                w.FloatLogSlider(
-                    value=lr,
-                    base=10,
-                    min=-4,
-                    max=1,
-                    step=0.25,
-                    readout_format=".1e",
-                    description="lr",
-                    continuous_update=False,
-                ),
-                "dl-lr",
-            ),
+            "lr": log_slider(lr, -4, 1, "lr", "dl-lr"),
             "epochs": styled(
                 w.IntSlider(value=epochs, min=10, max=400, step=10, description="epochs", continuous_update=False),
                 "dl-epochs",
