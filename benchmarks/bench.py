@@ -19,7 +19,10 @@ Implementations:
 One BLAS thread everywhere, as helpers.train uses; the last section measures what two threads would do.
 
 Each unit of work (W1: each run of the pair, W2: the run, W3: a trial) is timed for every implementation
-in turn, and with repeats the fastest time is kept: a teammate's test run on the other core slows some.
+in turn. The table shows each unit's fastest time over the repeats; each ratio is the median over the
+repeats of the ratio measured within one repeat. This machine's speed drifts by 10-25 % over seconds
+(turbo, neighbours on the host, a teammate's tests on the other core): pairing the two sides of a ratio
+in time cancels most of that drift, comparing fastest times would not.
 """
 
 import argparse
@@ -336,23 +339,37 @@ def seconds(function, *args):
 
 
 def time_units(units, implementations, repeat):
-    """The fastest of `repeat` timings of each unit, every repeat running all implementations in turn.
+    """Time every unit with every implementation, `repeat` times over.
 
-    Returns ([{implementation: seconds} per unit], {implementation: [results per unit]})."""
-    unit_times = []
-    results = {name: [] for name in implementations}
-    last_results = {}
-    for unit in units:
-        best = dict.fromkeys(implementations, np.inf)
-        for _ in range(repeat):
+    Each repeat runs the whole workload once, unit by unit, and each unit with every implementation in turn,
+    so that within one repeat the implementations meet the same machine conditions.
+    Returns (times, results): times[r][u] = {implementation: seconds} of unit u in repeat r, and
+    {implementation: [results per unit]} of the last repeat."""
+    times = []
+    for _ in range(repeat):
+        times.append([])
+        results = {name: [] for name in implementations}
+        for unit in units:
+            unit_times = {}
             for name, train in implementations.items():
-                elapsed, unit_results = seconds(lambda train=train, unit=unit: [train(run) for run in unit])
-                best[name] = min(best[name], elapsed)
-                last_results[name] = unit_results
-        unit_times.append(best)
-        for name in implementations:
-            results[name].append(last_results[name])
-    return unit_times, results
+                unit_times[name], unit_results = seconds(lambda train=train, unit=unit: [train(run) for run in unit])
+                results[name].append(unit_results)
+            times[-1].append(unit_times)
+    return times, results
+
+
+def summarize(times, units=None):
+    """(fastest seconds, ratios) of a workload, or of the listed units only.
+
+    fastest: {implementation: sum over units of each unit's fastest time}.
+    ratios: {implementation: median over repeats of helpers' time / its time in the same repeat} — paired,
+    so a slow spell of the machine, which lasts seconds here, slows both sides of a ratio alike."""
+    units = range(len(times[0])) if units is None else units
+    names = list(times[0][0])
+    fastest = {name: sum(min(repeat[u][name] for repeat in times) for u in units) for name in names}
+    totals = [{name: sum(repeat[u][name] for u in units) for name in names} for repeat in times]
+    ratios = {name: float(np.median([total["helpers"] / total[name] for total in totals])) for name in names}
+    return fastest, ratios
 
 
 def accuracy_summary(name, results):
@@ -372,16 +389,18 @@ def min_time(function, repeat):
 # ------------------------------------------------------------------------------------------- reports
 
 
-def print_table(totals):
-    names = list(next(iter(totals.values())))
+def print_table(rows):
+    """rows: {label: (fastest seconds, ratios)} from summarize."""
+    names = list(next(iter(rows.values()))[0])
     header = "".join(f"{name:>10}" for name in names) + f"{'helpers/floor':>15}{'book/helpers':>14}"
     header += f"{'torch/helpers':>15}" if "torch" in names else ""
-    print(f"\n{'seconds':<18}{header}")
-    for workload, row in totals.items():
-        line = f"{workload:<18}" + "".join(f"{row[name]:>10.2f}" for name in names)
-        line += f"{row['helpers'] / row['floor']:>15.2f}{row['book'] / row['helpers']:>14.2f}"
-        line += f"{row['torch'] / row['helpers']:>15.2f}" if "torch" in names else ""
+    print(f"\n{'seconds (fastest)':<18}{header}")
+    for workload, (fastest, ratios) in rows.items():
+        line = f"{workload:<18}" + "".join(f"{fastest[name]:>10.2f}" for name in names)
+        line += f"{ratios['floor']:>15.2f}{1 / ratios['book']:>14.2f}"
+        line += f"{1 / ratios['torch']:>15.2f}" if "torch" in names else ""
         print(line)
+    print("ratios: median over the repeats of the ratio within each repeat (W3: one repeat, trials interleaved)")
 
 
 def w2_breakdown(run, repeat):
@@ -469,13 +488,13 @@ def load():
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="10 trials of W3 and 2 repeats of W1, W2")
-    parser.add_argument("--repeat", type=int, help="timings per unit, the fastest is kept (default: W1, W2 3, W3 1)")
+    parser.add_argument("--quick", action="store_true", help="10 trials of W3, fewer repeats of W1, W2")
+    parser.add_argument("--repeat", type=int, help="repeats of W1 and W2 (default: W1 9, W2 3; W3 runs once)")
     parser.add_argument("--no-torch", action="store_true", help="skip PyTorch even if it is installed")
     args = parser.parse_args()
-    repeats = {"W1": 2 if args.quick else 3, "W2": 2 if args.quick else 3, "W3": 1}
+    repeats = {"W1": 3 if args.quick else 9, "W2": 2 if args.quick else 3, "W3": 1}
     if args.repeat:
-        repeats = dict.fromkeys(repeats, args.repeat)
+        repeats.update(W1=args.repeat, W2=args.repeat)
     trials = 10 if args.quick else 100
 
     *data, source = load_data()
@@ -484,23 +503,23 @@ def main():
     print(f"numpy {np.__version__} ({blas}), python {platform.python_version()}, torch {torch_version or 'not used'}")
     print(f"{os.cpu_count()} cores, {load()}; data: {source}")
     print(f"one BLAS/torch thread everywhere (as helpers.train); scoring in chunks of {EVAL_CHUNK or 'all'} samples")
-    print("repeats (fastest kept): " + ", ".join(f"{name} {n}" for name, n in repeats.items()))
+    print("repeats: " + ", ".join(f"{name} {n}" for name, n in repeats.items()))
     if args.quick:
         print(f"--quick: W3 runs {trials} trials instead of 100")
 
     implementations = {"helpers": helpers_train, "book": book_train, "floor": floor_train}
     if torch_version:
         implementations["torch"] = torch_train
-    totals = {}
+    rows = {}
     for name, units in workloads(data, trials).items():
         label = f"{name} ({len(units)} trials)" if name == "W3" else name
-        unit_times, results = time_units(units, implementations, repeats[name])
-        totals[label] = {impl: sum(times[impl] for times in unit_times) for impl in implementations}
+        times, results = time_units(units, implementations, repeats[name])
+        rows[label] = summarize(times)
         if name == "W1":  # the two runs differ a lot: show them apart too
-            totals["  with BN"], totals["  without BN"] = unit_times
+            rows["  with BN"], rows["  without BN"] = summarize(times, [0]), summarize(times, [1])
         summaries = "; ".join(f"{impl}: {accuracy_summary(name, res)}" for impl, res in results.items() if res[0][0])
         print(f"{label} done. final accuracies: {summaries}", flush=True)
-    print_table(totals)
+    print_table(rows)
     w2 = workloads(data, 0)["W2"][0][0]
     w2_breakdown(w2, repeats["W2"])
     x_eval, t_eval = w2.eval_sets["test"]
