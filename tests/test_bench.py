@@ -1,0 +1,58 @@
+"""The benchmark's bookkeeping: which times it keeps and how it forms its ratios (not its timings)."""
+
+import importlib.util
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+BENCH = Path(__file__).parents[1] / "benchmarks" / "bench.py"
+
+
+@pytest.fixture(scope="module")
+def bench():
+    spec = importlib.util.spec_from_file_location("bench", BENCH)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_summarize_keeps_each_units_fastest_time_and_pairs_ratios_within_a_repeat(bench):
+    # Repeat 2 ran during a slow spell: both sides slower by 1.5x. Paired, the ratio stays 1.25 / 1.2;
+    # comparing the fastest times alone would mix a fast helpers time with a slow floor time.
+    times = [
+        [{"helpers": 1.25, "floor": 1.0}, {"helpers": 2.4, "floor": 2.0}],
+        [{"helpers": 1.875, "floor": 1.5}, {"helpers": 3.6, "floor": 3.0}],
+        [{"helpers": 1.25, "floor": 1.0}, {"helpers": 2.4, "floor": 2.0}],
+    ]
+    fastest, ratios = bench.summarize(times)
+    assert fastest == pytest.approx({"helpers": 1.25 + 2.4, "floor": 3.0})
+    assert ratios["floor"] == pytest.approx(3.65 / 3.0)
+    assert ratios["helpers"] == 1.0
+
+    fastest, ratios = bench.summarize(times, [1])  # one unit alone, e.g. W1's run without batch norm
+    assert fastest == pytest.approx({"helpers": 2.4, "floor": 2.0})
+    assert ratios["floor"] == pytest.approx(1.2)
+
+
+def test_summarize_takes_the_median_of_the_paired_ratios(bench):
+    times = [[{"helpers": h, "floor": 1.0}] for h in (1.1, 1.9, 1.2, 1.15, 3.0)]
+    assert bench.summarize(times)[1]["floor"] == pytest.approx(1.2)
+
+
+def test_time_units_runs_every_unit_with_every_implementation_in_each_repeat(bench):
+    calls = []
+
+    def make(name):
+        def train(run):
+            calls.append((name, run))
+            return {"train": run}
+
+        return train
+
+    times, results = bench.time_units([[1], [2, 3]], {"a": make("a"), "b": make("b")}, repeat=2)
+    assert calls == [("a", 1), ("b", 1), ("a", 2), ("a", 3), ("b", 2), ("b", 3)] * 2
+    assert len(times) == 2 and all(len(repeat) == 2 for repeat in times)
+    assert all(np.isfinite(t) and t >= 0 for repeat in times for unit in repeat for t in unit.values())
+    per_unit = [[{"train": 1}], [{"train": 2}, {"train": 3}]]  # of the last repeat
+    assert results == {"a": per_unit, "b": per_unit}
