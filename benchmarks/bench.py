@@ -21,7 +21,7 @@ One BLAS thread everywhere, as helpers.train uses; the last section measures wha
 Each unit of work (W1: each run of the pair, W2: the run, W3: a trial) is timed for every implementation
 in turn. The table shows each unit's fastest time over the repeats; each ratio is the median over the
 repeats of the ratio measured within one repeat. This machine's speed drifts by 10-25 % over seconds
-(turbo, neighbours on the host, a teammate's tests on the other core): pairing the two sides of a ratio
+(turbo, neighbours on the host, another job on the other core): pairing the two sides of a ratio
 in time cancels most of that drift, comparing fastest times would not.
 """
 
@@ -38,6 +38,7 @@ from threadpoolctl import threadpool_info, threadpool_limits
 
 import helpers.net
 import helpers.train
+from helpers.data import load_mnist
 from helpers.net import MultiLayerNet
 from helpers.optim import SGD
 from helpers.train import fit
@@ -50,17 +51,9 @@ EVAL_CHUNK = getattr(helpers.net, "EVAL_CHUNK", None)  # helpers scores this man
 
 
 def load_data():
-    """4000 train / 1000 test real digits from helpers.data, or random data of the same shapes."""
-    try:
-        from helpers.data import load_mnist
-
-        (x, t), (x_test, t_test) = load_mnist(source="offline", verbose=False)
-        return x, t, x_test, t_test, "real MNIST digits (helpers.data offline subset)"
-    except Exception as error:  # the teammate's loader may not exist yet: shapes are what matter here
-        rng = np.random.default_rng(0)
-        x, x_test = rng.random((4000, 784), dtype=F32), rng.random((1000, 784), dtype=F32)
-        t, t_test = rng.integers(0, 10, 4000), rng.integers(0, 10, 1000)
-        return x, t, x_test, t_test, f"random data of MNIST's shapes (helpers.data: {type(error).__name__})"
+    """5000 real digits that need no network: 4000 train / 1000 test (helpers.data's offline subset)."""
+    (x, t), (x_test, t_test) = load_mnist(source="offline", verbose=False)
+    return x, t, x_test, t_test, "real MNIST digits (helpers.data offline subset)"
 
 
 @dataclass
@@ -433,7 +426,7 @@ def w2_breakdown(run, repeat):
 
 
 def spinning_process(duration=300):
-    """A process that keeps one core busy, as a teammate's test run would; it stops by itself."""
+    """A process that keeps one core busy, as another job (a test run, a browser) would; it stops by itself."""
     code = f"import time\nend = time.time() + {duration}\nwhile time.time() < end:\n    pass"
     return subprocess.Popen([sys.executable, "-c", code])
 
@@ -479,7 +472,7 @@ def thread_experiment(x_eval, t_eval, repeat):
             if spinner:
                 spinner.kill()
                 spinner.wait()
-    print("  'idle' is idle as far as this benchmark knows: a teammate's job may run there too (see the load).")
+    print("  'idle' is idle as far as this benchmark knows: another job may run there too (see the load).")
 
 
 def load():
