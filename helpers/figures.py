@@ -13,17 +13,9 @@ from tqdm.auto import tqdm
 
 from helpers import experiments as ex
 from helpers.data import load_mnist
-from helpers.plots import plot_best_curves, plot_best_so_far, plot_grid, plot_histograms, plot_search_scatter
+from helpers.plots import plot_best_curves, plot_best_so_far, plot_grid, plot_search_scatter
 
 FIGURES = Path(__file__).resolve().parent.parent / "figures"
-
-
-def init_histograms():
-    rows = {}
-    for activation in ("sigmoid", "relu"):
-        for init in (1.0, 0.01, "xavier", "he"):
-            rows[f"{activation}\nstd={init}"] = ex.activation_histograms(init, activation)
-    return plot_histograms(rows)
 
 
 def bn_grid(data):
@@ -31,6 +23,7 @@ def bn_grid(data):
     return plot_grid(
         {f"std={std:.2g}": runs for std, runs in grid.items()},
         title="train accuracy with vs without batch norm (1000 MNIST training images, 20 epochs)",
+        ylabel="train accuracy",
     )
 
 
@@ -46,11 +39,11 @@ def overfitting(data):
         ncols=3,
         title="300 training images, 784-100x6-10: train (solid) vs test (dashed)",
         width=11,
+        sharex=False,
     )
 
 
 MAKERS = {
-    "init_histograms.png": lambda data: init_histograms(),
     "bn_grid.png": bn_grid,
     "overfitting.png": overfitting,
 }

@@ -80,11 +80,21 @@ def plot_runs(runs, epochs=None, eval_name=None, title="", previous=(), fig_ax=N
     return fig
 
 
-def plot_grid(panels, eval_name=None, ncols=4, title="", width=10.0):
-    """One small accuracy plot per entry: panels = {panel title: {label: History}} (e.g. the 4x4 BN grid)."""
+def label_outer_axes(axes, n_used, ncols, xlabel, ylabel):
+    """Axis labels on the outer panels of a grid only: x under each column's lowest used panel, y on the left."""
+    for i, ax in enumerate(axes[:n_used]):
+        if i + ncols >= n_used:
+            ax.set_xlabel(xlabel)
+        if i % ncols == 0:
+            ax.set_ylabel(ylabel)
+
+
+def plot_grid(panels, eval_name=None, ncols=4, title="", width=10.0, ylabel="accuracy", sharex=True):
+    """One small accuracy plot per entry: panels = {panel title: {label: History}} (e.g. the 4x4 BN grid).
+    sharex=False gives each panel its own epoch range (for runs of different lengths)."""
     nrows = int(np.ceil(len(panels) / ncols))
-    fig = figure(width, 2.1 * nrows + 0.6)
-    axes = fig.subplots(nrows, ncols, sharex=True, sharey=True, squeeze=False).ravel()
+    fig = figure(width, 2.1 * nrows + 0.8)
+    axes = fig.subplots(nrows, ncols, sharex=sharex, sharey=True, squeeze=False).ravel()
     for ax, (name, runs) in zip(axes, panels.items(), strict=False):
         for (label, history), color in zip(runs.items(), PALETTE, strict=False):
             draw_run(ax, history, label, color, eval_name)
@@ -93,6 +103,7 @@ def plot_grid(panels, eval_name=None, ncols=4, title="", width=10.0):
         ax.grid(alpha=0.3)
     for ax in axes[len(panels) :]:
         ax.set_visible(False)
+    label_outer_axes(axes, len(panels), ncols, "epoch", ylabel)
     handles, labels = axes[0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="outside lower center", ncols=len(labels))
     if title:
@@ -148,7 +159,8 @@ def plot_split(train, val, n_images=12):
     ax.set_xticks(digits)
     ax.set_xlabel("digit")
     ax.set_ylabel("images")
-    ax.legend(fontsize="small")
+    ax.set_ylim(0, 1.4 * ax.get_ylim()[1])  # room above the bars for the legend
+    ax.legend(fontsize="small", loc="upper center", ncols=2)
     x_val, t_val = val
     n = min(n_images, len(x_val))
     for ax, image, label in zip(bottom.subplots(1, n), np.asarray(x_val)[:n], np.asarray(t_val)[:n], strict=True):
@@ -164,7 +176,7 @@ def plot_best_curves(results, n=20, ncols=5, title="", width=11.0):
     of the n best trials, each titled with its rank and labelled with its values."""
     best = results.top(min(n, len(results)))
     nrows = int(np.ceil(len(best) / ncols))
-    fig = figure(width, 1.75 * nrows + 0.9)
+    fig = figure(width, 1.75 * nrows + 1.1)
     axes = fig.subplots(nrows, ncols, sharex=True, sharey=True, squeeze=False).ravel()
     for rank, (ax, trial) in enumerate(zip(axes, best, strict=False), start=1):
         epochs = np.arange(len(trial.history.train_acc))
@@ -177,6 +189,7 @@ def plot_best_curves(results, n=20, ncols=5, title="", width=11.0):
         ax.grid(alpha=0.3)
     for ax in axes[len(best) :]:
         ax.set_visible(False)
+    label_outer_axes(axes, len(best), ncols, "epoch", "accuracy")
     handles, labels = axes[0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="outside lower center", ncols=2)
     if title:
@@ -226,7 +239,8 @@ def draw_search_scatter(ax, results, x="lr", y="weight_decay", colorbar_fig=None
     ax.set_xlabel("learning rate" if x == "lr" else x.replace("_", " "))
     ax.set_ylabel("weight decay λ" if y == "weight_decay" else y.replace("_", " "))
     ax.grid(alpha=0.3, which="major")
-    ax.legend(fontsize="x-small", loc="best", framealpha=0.9)
+    # Below the axes: a legend inside would put a second red star among the points.
+    ax.legend(fontsize="x-small", loc="upper center", bbox_to_anchor=(0.5, -0.16), ncols=3, frameon=False)
     if colorbar_fig is not None:
         colorbar_fig.colorbar(points, ax=ax, label="validation accuracy")
     return points
@@ -295,7 +309,7 @@ def plot_grid_vs_random(grid, random, important="lr", other="weight_decay"):
 def plot_best_so_far(curves, title="", log_x=False):
     """Best validation accuracy found so far against the epochs spent: curves = {label: (spent, best)},
     each from a search's .best_so_far(). The curve that rises further to the left spends its epochs better."""
-    fig, ax = new_figure(7.0, 3.6)
+    fig, ax = new_figure(7.0, 4.0)
     for (label, (spent, best)), color in zip(curves.items(), PALETTE, strict=False):
         spent, best = np.asarray(spent), np.asarray(best)
         ax.step(
@@ -312,7 +326,7 @@ def plot_best_so_far(curves, title="", log_x=False):
     ax.set_ylabel("best validation accuracy so far")
     ax.set_ylim(0, 1.02)
     ax.grid(alpha=0.3)
-    ax.legend(fontsize="small", loc="lower right")
+    fig.legend(loc="outside lower center", fontsize="small")  # outside: inside it would hide a rising curve
     if title:
         ax.set_title(title)
     return fig
