@@ -10,9 +10,10 @@ from dataclasses import dataclass, field
 import numpy as np
 from tqdm.auto import tqdm
 
+from helpers.checks import check_int
 from helpers.data import load_mnist
 from helpers.gradcheck import numerical_gradient, rel_error
-from helpers.layers import BatchNorm, Dropout
+from helpers.layers import BatchNorm, Dropout, Relu, Sigmoid
 from helpers.net import MultiLayerNet
 from helpers.optim import SGD
 from helpers.train import fit, train_epochs
@@ -26,9 +27,8 @@ DROPOUT_EPOCHS = 600
 def first_samples(data, n_train, n_test=None):
     """(x_train, t_train), (x_test, t_test) cut to the first n_train / n_test samples, like the book's x_train[:300]."""
     (x_train, t_train), (x_test, t_test) = data if data is not None else load_mnist()
-    if n_train > len(x_train):
-        raise ValueError(f"n_train must be at most {len(x_train)} (the training set's size), got {n_train}")
-    n_test = len(x_test) if n_test is None else min(n_test, len(x_test))
+    n_train = check_int("n_train", n_train, low=1, high=len(x_train))
+    n_test = len(x_test) if n_test is None else min(check_int("n_test", n_test, low=0), len(x_test))
     return (x_train[:n_train], t_train[:n_train]), (x_test[:n_test], t_test[:n_test])
 
 
@@ -41,7 +41,7 @@ def hidden_activations(net, x, train=True):
     out = np.asarray(x, dtype=net.dtype)
     for layer in net.layers:
         out = layer.forward(out, train)
-        if type(layer).__name__ in ("Relu", "Sigmoid"):
+        if isinstance(layer, (Relu, Sigmoid)):
             outputs.append(out)
     return outputs
 
@@ -227,8 +227,9 @@ def batchnorm_gradient_check(n_samples=8, n_features=5, seed=0):
 def batchnorm_modes_demo(n_features=3, batch_size=100, n_batches=100, seed=0):
     """Train mode vs test mode on data with feature means (5, -3, 0) and stds (1, 10, 0.1).
 
-    Returns per-feature means/stds of the train-mode output, the running mean after 1 and after
-    `n_batches` batches, and the test-mode output's means/stds after them, rounded to 2 decimals.
+    Returns per-feature means/stds of the train-mode output, the running mean after the first batch
+    ("running_mean_first") and after all `n_batches` ("running_mean_last"), and the test-mode output's
+    means/stds after them, rounded to 2 decimals.
     """
     rng = np.random.default_rng(seed)
 
@@ -242,13 +243,13 @@ def batchnorm_modes_demo(n_features=3, batch_size=100, n_batches=100, seed=0):
         "data_mean": x.mean(axis=0),
         "train_mean": train_out.mean(axis=0),
         "train_std": train_out.std(axis=0),
-        "running_mean_1": layer.running_mean.copy(),
+        "running_mean_first": layer.running_mean.copy(),
     }
     for _ in range(n_batches - 1):
         layer.forward(batch(), train=True)
     test_out = layer.forward(batch(), train=False)
     result.update(
-        running_mean_100=layer.running_mean.copy(), test_mean=test_out.mean(axis=0), test_std=test_out.std(axis=0)
+        running_mean_last=layer.running_mean.copy(), test_mean=test_out.mean(axis=0), test_std=test_out.std(axis=0)
     )
     return {name: np.round(values, 2) + 0.0 for name, values in result.items()}  # + 0.0 turns -0.0 into 0.0
 
@@ -329,10 +330,11 @@ def coarse_to_fine(
 
 def evaluate_on_test(values, epochs=50, data=None, n_samples=500, seed=0):
     """The final step: train with the chosen values on all n_samples images (training + validation parts),
-    then evaluate once on the test set. Returns the History ("test" accuracy per epoch; read only the last)."""
-    (x, t), test = first_samples(data, n_samples)
+    then evaluate once on the test set - the only time it is looked at. Returns the test accuracy."""
+    (x, t), (x_test, t_test) = first_samples(data, n_samples)
     net = MultiLayerNet(hidden_sizes=(100,) * 6, weight_decay_lambda=values.get("weight_decay", 0.0), seed=seed)
-    return fit(net, x, t, epochs=epochs, optimizer=SGD(values["lr"]), eval_sets={"test": test}, seed=seed)
+    fit(net, x, t, epochs=epochs, optimizer=SGD(values["lr"]), seed=seed)
+    return float(net.accuracy(x_test, t_test))
 
 
 def grid_vs_random(points=3, epochs=20, ranges=None, seed=0, n_jobs=1, progress=False, data=None, random=None):
