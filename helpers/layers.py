@@ -9,16 +9,18 @@ besides its arithmetic, so a few idioms are chosen for speed, each marked where 
 against a kept zero array rather than the scalar 0, its mask is 0/1 in the data's dtype (multiplying by
 a bool array is slower), BatchNorm takes column sums and means as products with a vector and combines
 its per-feature vectors before applying them to the batch, and forward(x, train=False) stores nothing for
-backward. Affine, Relu and SoftmaxWithLoss compute exactly the values of the plain formulas, so training
-without batch norm gives the same numbers, bit for bit, as the straightforward code (the notebooks' printed
-results depend on that).
+backward. Affine and Relu compute exactly the values of the plain formulas. SoftmaxWithLoss takes the softmax
+as exp(log_softmax), which agrees with the plain exp(x) / sum(exp(x)) only up to rounding (in the last bits).
+The notebooks' printed results come from this exact arithmetic: a change that is equal "up to rounding" can
+change their last digits.
 """
 
+import numbers
 from functools import lru_cache
 
 import numpy as np
 
-from helpers.checks import check_number
+from helpers.checks import check_flag, check_int, check_number, check_seed
 
 
 @lru_cache(maxsize=32)
@@ -114,7 +116,7 @@ class Sigmoid:
 
 
 class BatchNorm:
-    """Batch normalization of each feature over the mini-batch.   x: (N, D).
+    """Batch normalization of each feature over the mini-batch.   x: (N, D), N >= 2 in train mode.
 
     Train mode: x_hat = (x - mean) / sqrt(var + eps) with the batch's mean and (biased) variance,
     y = gamma * x_hat + beta, and the running averages move towards the batch statistics:
@@ -123,6 +125,7 @@ class BatchNorm:
     """
 
     def __init__(self, dim, momentum=0.9, eps=1e-7, dtype=np.float32):
+        dim = check_int("dim", dim, low=1)
         self.momentum = check_number("momentum", momentum, low=0, high=1, high_open=True)
         self.eps = check_number("eps", eps, low=0, low_open=True)
         self.params = {"gamma": np.ones(dim, dtype=dtype), "beta": np.zeros(dim, dtype=dtype)}
@@ -135,6 +138,11 @@ class BatchNorm:
     def forward(self, x, train=True):
         gamma, beta = self.params["gamma"], self.params["beta"]
         if train:
+            if len(x) < 2:
+                raise ValueError(
+                    f"BatchNorm needs at least 2 samples per training batch, got {len(x)}: the batch variance of "
+                    "a single sample is 0, which would corrupt the running variance (use batch_size >= 2)"
+                )
             mean = column_means(x)
             centered = x - mean
             var = column_means(centered * centered)
@@ -165,19 +173,25 @@ class BatchNorm:
         return scale * (dout - dbeta / n - centered * (inv_std * (dgamma / n)))
 
 
+def _check_rng_seed(rng):
+    if isinstance(rng, bool) or not isinstance(rng, numbers.Integral):
+        raise TypeError(f"rng must be a np.random.Generator or a seed (an integer >= 0), got {rng!r}")
+    return check_seed("rng", rng)
+
+
 class Dropout:
     """Randomly drop a fraction `ratio` of the units in training.   x: (N, D).
 
     inverted=False (the seminar's slide and the book): train y = x * mask, test y = x * (1 - ratio).
     inverted=True (what frameworks do): train y = x * mask / (1 - ratio), test y = x.
     Either way the expected training output equals the test output.
-    `rng` is a np.random.Generator or a seed; the masks come only from it.
+    `rng` is a np.random.Generator or a seed (an integer >= 0); the masks come only from it.
     """
 
     def __init__(self, ratio=0.5, inverted=False, rng=0):
-        self.ratio = check_number("dropout_ratio", ratio, low=0, high=1, high_open=True)
-        self.inverted = bool(inverted)
-        self.rng = np.random.default_rng(rng)
+        self.ratio = check_number("ratio", ratio, low=0, high=1, high_open=True)
+        self.inverted = check_flag("inverted", inverted)
+        self.rng = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(_check_rng_seed(rng))
         self.mask = None
 
     def forward(self, x, train=True):

@@ -106,16 +106,40 @@ def test_batchnorm_running_update_follows_the_momentum_formula(rng):
     np.testing.assert_allclose(layer.running_var, 0.8 * 1 + 0.2 * x.var(axis=0))
 
 
-def test_batchnorm_test_mode_uses_running_statistics_and_is_deterministic(rng):
+def test_batchnorm_test_mode_uses_running_statistics_gamma_beta_and_is_deterministic(rng):
     layer = BatchNorm(3, dtype=np.float64)
-    layer.running_mean = np.array([1.0, 2.0, 3.0])
-    layer.running_var = np.array([4.0, 1.0, 0.25])
+    gamma, beta = rng.standard_normal(3), rng.standard_normal(3)
+    layer.params["gamma"][:], layer.params["beta"][:] = gamma, beta
+    running_mean, running_var = rng.standard_normal(3), rng.uniform(0.1, 4, 3)
+    layer.running_mean, layer.running_var = running_mean.copy(), running_var.copy()
     x = rng.standard_normal((5, 3))
     out1 = layer.forward(x, train=False)
     out2 = layer.forward(x, train=False)
     np.testing.assert_array_equal(out1, out2)
-    np.testing.assert_allclose(out1, (x - [1, 2, 3]) / np.sqrt(np.array([4, 1, 0.25]) + 1e-7))
-    np.testing.assert_array_equal(layer.running_mean, [1, 2, 3])  # test mode must not update them
+    np.testing.assert_allclose(out1, gamma * (x - running_mean) / np.sqrt(running_var + layer.eps) + beta)
+    np.testing.assert_array_equal(layer.running_mean, running_mean)  # test mode must not update them
+    np.testing.assert_array_equal(layer.running_var, running_var)
+
+
+def test_batchnorm_refuses_a_training_batch_of_one_sample_but_predicts_one(rng):
+    layer = BatchNorm(3, dtype=np.float64)
+    with pytest.raises(ValueError, match="at least 2 samples per training batch, got 1: the batch variance"):
+        layer.forward(rng.standard_normal((1, 3)), train=True)
+    np.testing.assert_array_equal(layer.running_var, 1)  # untouched
+    assert layer.forward(rng.standard_normal((1, 3)), train=False).shape == (1, 3)
+
+
+@pytest.mark.parametrize(
+    ("dim", "error", "words"),
+    [
+        (-1, ValueError, r"dim must be an integer in \[1, inf\], got -1"),
+        (0, ValueError, "dim"),
+        (2.5, TypeError, "dim must be an integer"),
+    ],
+)
+def test_batchnorm_rejects_a_bad_dim(dim, error, words):
+    with pytest.raises(error, match=words):
+        BatchNorm(dim)
 
 
 @pytest.mark.parametrize("inverted", [False, True])
@@ -162,9 +186,28 @@ def test_dropout_mask_is_reproducible_from_the_seed():
 
 
 @pytest.mark.parametrize("ratio", [-0.1, 1.0, 1.5])
-def test_dropout_rejects_ratio_outside_0_1(ratio):
-    with pytest.raises(ValueError, match="dropout_ratio"):
+def test_dropout_rejects_ratio_outside_0_1_naming_ratio(ratio):
+    with pytest.raises(ValueError, match=r"^ratio must be in \[0, 1\)"):
         Dropout(ratio)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "words"),
+    [
+        ({"inverted": "False"}, TypeError, "inverted must be True or False, got 'False'"),
+        ({"rng": -1}, ValueError, r"rng must be an integer in \[0, inf\], got -1"),
+        ({"rng": 1.5}, TypeError, "rng must be a np.random.Generator or a seed"),
+        ({"rng": None}, TypeError, "rng must be a np.random.Generator or a seed"),
+    ],
+)
+def test_dropout_rejects_a_string_flag_and_a_bad_seed(kwargs, error, words):
+    with pytest.raises(error, match=words):
+        Dropout(0.5, **kwargs)
+
+
+def test_dropout_takes_a_generator_and_draws_its_masks_from_it():
+    x = np.ones((5, 8))
+    np.testing.assert_array_equal(Dropout(0.5, rng=np.random.default_rng(3)).forward(x), Dropout(0.5, rng=3).forward(x))
 
 
 def test_softmax_with_loss_backward_matches_numerical_gradient(rng):
