@@ -50,3 +50,21 @@ def test_optimizer_rejects_non_positive_or_nan_lr(name, lr):
 def test_optimizer_rejects_non_numeric_lr():
     with pytest.raises(TypeError, match="lr must be a number"):
         SGD(lr="0.1")
+
+
+@pytest.mark.parametrize("name", ["momentum", "adagrad", "rmsprop", "adam"])
+def test_an_optimizer_with_state_refuses_a_second_nets_params(name):
+    optimizer = OPTIMIZERS[name](lr=0.1)
+    first, second = {"w": np.array([1.0, 2.0])}, {"w": np.array([1.0, 2.0])}  # same names and shapes
+    optimizer.update(first, {"w": np.array([1.0, 1.0])})
+    optimizer.update(first, {"w": np.array([1.0, 1.0])})  # the same net again is fine
+    with pytest.raises(ValueError, match="another net's parameters: make a new optimizer per net"):
+        optimizer.update(second, {"w": np.array([1.0, 1.0])})
+    np.testing.assert_array_equal(second["w"], [1.0, 2.0])  # untouched
+
+
+@pytest.mark.parametrize("name", sorted(OPTIMIZERS))
+@pytest.mark.parametrize("lr", [10**400, 1e39])
+def test_optimizer_rejects_lr_beyond_the_float32_range(name, lr):
+    with pytest.raises(ValueError, match="lr must be"):
+        OPTIMIZERS[name](lr=lr)
