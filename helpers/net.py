@@ -1,25 +1,31 @@
 """A fully connected net of any depth, built from the layers in `helpers.layers`.
 
-Per hidden layer: Affine -> BatchNorm (if on) -> activation -> Dropout (if on); then a last Affine
-and SoftmaxWithLoss. Parameters are named by layer number, as in the book: W1, b1, gamma1, beta1, ...
+Per hidden layer: Affine -> BatchNorm (if on) -> activation -> Dropout (if on); with
+batchnorm_position="after": Affine -> activation -> BatchNorm -> Dropout. Then a last Affine and
+SoftmaxWithLoss. Parameters are named by layer number, as in the book: W1, b1, gamma1, beta1, ...
+
+The public methods (predict, loss, gradient, loss_and_gradient, accuracy) check their arguments; the
+training loop checks its data once and then calls the unchecked _loss_and_gradient and _accuracy.
 """
 
 import numbers
+from collections.abc import Iterable
 
 import numpy as np
 
-from helpers.checks import check_array, check_choice, check_int, check_number
+from helpers.checks import check_array, check_choice, check_flag, check_int, check_number, check_seed
 from helpers.layers import Affine, BatchNorm, Dropout, Relu, Sigmoid, SoftmaxWithLoss
 
 ACTIVATIONS = {"relu": Relu, "sigmoid": Sigmoid}
 INIT_NAMES = ("he", "xavier")
+BATCHNORM_POSITIONS = ("before", "after")
 # accuracy() scores this many samples at a time: a chunk's activations stay in the CPU's cache from one
 # layer to the next. Measured on 4000 samples: about 2x faster than the whole set at once with batch norm
 # (which makes more passes over the activations), a few % without; and memory stays small for any set.
 EVAL_CHUNK = 512
 
 
-def init_scale(weight_init_std, fan_in, activation):
+def init_scale(weight_init_std, fan_in):
     """The std of a layer's initial weights: "he" sqrt(2/fan_in), "xavier" sqrt(1/fan_in), or a number."""
     if weight_init_std == "he":
         return np.sqrt(2.0 / fan_in)
@@ -36,14 +42,40 @@ def _check_init_std(weight_init_std):
     return check_number("weight_init_std", weight_init_std, low=0, low_open=True)
 
 
+def check_hidden_sizes(hidden_sizes):
+    """The widths of the hidden layers as a tuple of ints >= 1, e.g. (100, 100); a single int is refused."""
+    if isinstance(hidden_sizes, (str, bytes)) or not isinstance(hidden_sizes, Iterable):
+        raise TypeError(
+            f"hidden_sizes must be a sequence of layer widths such as (100, 100), or (100,) for one layer, "
+            f"got {hidden_sizes!r} ({type(hidden_sizes).__name__})"
+        )
+    return tuple(check_int("hidden_sizes", size, low=1) for size in hidden_sizes)
+
+
+def _check_dtype(dtype):
+    try:
+        checked = np.dtype(dtype) if dtype is not None else None  # np.dtype(None) would silently be float64
+    except (TypeError, ValueError):
+        checked = None
+    if checked not in (np.float32, np.float64):
+        raise ValueError(f"dtype must be np.float32 or np.float64, got {dtype!r}")
+    return checked
+
+
 class MultiLayerNet:
     """input_size -> hidden_sizes... -> output_size, trained with softmax cross-entropy.
 
+    hidden_sizes: the width of each hidden layer, e.g. (100, 100); () for none.
+    activation: "relu" or "sigmoid".
     weight_init_std: "he", "xavier" or a positive float (the std of every weight matrix).
+    use_batchnorm: a BatchNorm layer in every hidden layer.
+    batchnorm_position: "before" the activation (the book's order, default) or "after" it. Only used with
+        use_batchnorm=True (ignored otherwise, so a loop over both positions may switch batch norm off).
     weight_decay_lambda: lambda of the L2 penalty 1/2 lambda sum(W**2) over every Affine weight.
     dropout_ratio: fraction of hidden units dropped in training (0 = no Dropout layers).
     dropout_inverted: use the framework convention (scale in training) instead of the book's.
-    seed: seeds the initial weights and the dropout masks.
+    dtype: np.float32 (experiments) or np.float64 (gradient checks).
+    seed: an integer >= 0; seeds the initial weights and the dropout masks.
     """
 
     def __init__(
@@ -59,19 +91,20 @@ class MultiLayerNet:
         dropout_inverted=False,
         dtype=np.float32,
         seed=0,
+        batchnorm_position="before",
     ):
         self.input_size = check_int("input_size", input_size, low=1)
-        self.hidden_sizes = tuple(check_int("hidden_sizes", h, low=1) for h in hidden_sizes)
+        self.hidden_sizes = check_hidden_sizes(hidden_sizes)
         self.output_size = check_int("output_size", output_size, low=2)
         self.activation = check_choice("activation", activation, tuple(ACTIVATIONS))
         self.weight_init_std = _check_init_std(weight_init_std)
-        self.use_batchnorm = bool(use_batchnorm)
+        self.use_batchnorm = check_flag("use_batchnorm", use_batchnorm)
+        self.batchnorm_position = check_choice("batchnorm_position", batchnorm_position, BATCHNORM_POSITIONS)
         self.weight_decay_lambda = check_number("weight_decay_lambda", weight_decay_lambda, low=0)
         self.dropout_ratio = check_number("dropout_ratio", dropout_ratio, low=0, high=1, high_open=True)
-        self.dtype = np.dtype(dtype)
-        if self.dtype not in (np.float32, np.float64):
-            raise ValueError(f"dtype must be float32 or float64, got {self.dtype}")
-        rng = np.random.default_rng(seed)
+        dropout_inverted = check_flag("dropout_inverted", dropout_inverted)
+        self.dtype = _check_dtype(dtype)
+        rng = np.random.default_rng(check_seed("seed", seed))
         self.params = {}
         self.layers = []
         self._build(rng, dropout_inverted)
@@ -83,15 +116,17 @@ class MultiLayerNet:
         n_affine = len(sizes) - 1
         for i in range(1, n_affine + 1):
             fan_in, fan_out = sizes[i - 1], sizes[i]
-            scale = init_scale(self.weight_init_std, fan_in, self.activation)
+            scale = init_scale(self.weight_init_std, fan_in)
             W = (scale * rng.standard_normal((fan_in, fan_out))).astype(self.dtype)
             b = np.zeros(fan_out, dtype=self.dtype)
             self._add(i, Affine(W, b, input_grad=i > 1))
             if i == n_affine:
                 break
-            if self.use_batchnorm:
+            if self.use_batchnorm and self.batchnorm_position == "before":
                 self._add(i, BatchNorm(fan_out, dtype=self.dtype))
             self.layers.append(ACTIVATIONS[self.activation]())
+            if self.use_batchnorm and self.batchnorm_position == "after":
+                self._add(i, BatchNorm(fan_out, dtype=self.dtype))
             if self.dropout_ratio > 0:
                 self.layers.append(Dropout(self.dropout_ratio, inverted=dropout_inverted, rng=rng.spawn(1)[0]))
 
@@ -110,30 +145,36 @@ class MultiLayerNet:
             if hasattr(layer, "params"):
                 yield number, layer
 
-    def _as_input(self, x):
-        """x as a (N, input_size) array of the net's dtype; clear errors otherwise."""
-        x = check_array("x", x)
+    def _as_input(self, x, name="x"):
+        """x as a (N, input_size) array of the net's dtype: numbers, finite, at least one sample; clear errors
+        otherwise. name: the argument's name in the messages (fit says x_train)."""
+        x = check_array(name, x)
         if x.ndim < 2:
-            raise ValueError(f"x must be a batch of samples, shape (N, {self.input_size}), got shape {x.shape}")
+            raise ValueError(f"{name} must be a batch of samples, shape (N, {self.input_size}), got shape {x.shape}")
+        if len(x) == 0:
+            raise ValueError(f"{name} is empty: at least one sample is needed")
         x = x.reshape(len(x), -1)
         if x.shape[1] != self.input_size:
-            raise ValueError(f"x has {x.shape[1]} features per sample but the net's input_size is {self.input_size}")
+            raise ValueError(
+                f"{name} has {x.shape[1]} features per sample but the net's input_size is {self.input_size}"
+            )
         return np.asarray(x, dtype=self.dtype)
 
-    def _as_labels(self, t, n):
-        t = check_array("t", t)
+    def _as_labels(self, t, n, name="t", x_name="x"):
+        """t (labels (N,) or one-hot (N, output_size)) as n integer labels; clear errors otherwise."""
+        t = check_array(name, t)
         if t.ndim == 2:
             if t.shape[1] != self.output_size:
-                raise ValueError(f"one-hot t has {t.shape[1]} columns, expected output_size={self.output_size}")
+                raise ValueError(f"one-hot {name} has {t.shape[1]} columns, expected output_size={self.output_size}")
             t = t.argmax(axis=1)
         elif t.ndim != 1:
-            raise ValueError(f"t must be labels (N,) or one-hot (N, {self.output_size}), got shape {t.shape}")
+            raise ValueError(f"{name} must be labels (N,) or one-hot (N, {self.output_size}), got shape {t.shape}")
         elif t.dtype.kind == "f" and not np.all(t == np.round(t)):
-            raise ValueError("t holds non-integer labels")
+            raise ValueError(f"{name} holds non-integer labels")
         if len(t) != n:
-            raise ValueError(f"x and t must have the same length, got {n} and {len(t)}")
+            raise ValueError(f"{x_name} and {name} must have the same length, got {n} and {len(t)}")
         if t.min() < 0 or t.max() >= self.output_size:
-            raise ValueError(f"labels in t must be in [0, {self.output_size - 1}], got {t.min()} .. {t.max()}")
+            raise ValueError(f"labels in {name} must be in [0, {self.output_size - 1}], got {t.min()} .. {t.max()}")
         return t.astype(np.intp, copy=False)
 
     def predict(self, x, train=False):
@@ -155,8 +196,12 @@ class MultiLayerNet:
 
     def loss(self, x, t, train=True):
         """Mean cross-entropy over the batch plus the weight-decay penalty (a float)."""
-        scores = self.predict(x, train)
-        data_loss = self.last_layer.forward(scores, self._as_labels(t, len(scores)))
+        x = self._as_input(x)
+        return self._loss(x, self._as_labels(t, len(x)), train)
+
+    def _loss(self, x, labels, train):
+        """loss without the checks, for x and labels as _as_input and _as_labels return them."""
+        data_loss = self.last_layer.forward(self._forward(x, train), labels)
         return float(data_loss) + self.weight_decay_term()
 
     def gradient(self, x, t):
@@ -165,7 +210,12 @@ class MultiLayerNet:
 
     def loss_and_gradient(self, x, t):
         """(loss, gradients) from one forward and one backward pass in train mode."""
-        loss = self.loss(x, t, train=True)
+        x = self._as_input(x)
+        return self._loss_and_gradient(x, self._as_labels(t, len(x)))
+
+    def _loss_and_gradient(self, x, labels):
+        """loss_and_gradient without the checks: the training loop's step, on data checked once per fit."""
+        loss = self._loss(x, labels, train=True)
         dout = self.last_layer.backward(1.0)
         for layer in reversed(self.layers):
             dout = layer.backward(dout)
@@ -180,11 +230,14 @@ class MultiLayerNet:
         return loss, grads
 
     def accuracy(self, x, t):
-        """Fraction of samples whose highest score is the label (t: labels or one-hot)."""
+        """Fraction of samples whose highest score is the label (t: labels or one-hot), a float."""
         x = self._as_input(x)
-        labels = self._as_labels(t, len(x))
+        return self._accuracy(x, self._as_labels(t, len(x)))
+
+    def _accuracy(self, x, labels):
+        """accuracy without the checks: the training loop scores its checked data every epoch."""
         correct = 0
         for start in range(0, len(x), EVAL_CHUNK):
             scores = self._forward(x[start : start + EVAL_CHUNK], train=False)
             correct += np.count_nonzero(scores.argmax(axis=1) == labels[start : start + EVAL_CHUNK])
-        return correct / len(x)
+        return float(correct / len(x))

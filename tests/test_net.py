@@ -43,6 +43,18 @@ def test_layer_order_is_affine_batchnorm_activation_dropout():
     assert kinds == [Affine, BatchNorm, Relu, Dropout, Affine, BatchNorm, Relu, Dropout, Affine]
 
 
+def test_batchnorm_after_the_activation_puts_it_between_activation_and_dropout():
+    net = small_net(use_batchnorm=True, dropout_ratio=0.2, batchnorm_position="after")
+    kinds = [type(layer) for layer in net.layers]
+    assert kinds == [Affine, Relu, BatchNorm, Dropout, Affine, Relu, BatchNorm, Dropout, Affine]
+    assert net.params["gamma2"] is net.layers[6].params["gamma"]  # numbered by its layer, as before
+
+
+def test_batchnorm_position_is_ignored_without_batchnorm():
+    kinds = [type(layer) for layer in small_net(batchnorm_position="after").layers]
+    assert kinds == [type(layer) for layer in small_net().layers] == [Affine, Relu, Affine, Relu, Affine]
+
+
 def test_parameter_names_follow_the_book():
     net = small_net(use_batchnorm=True)
     assert sorted(net.params) == sorted(["W1", "b1", "gamma1", "beta1", "W2", "b2", "gamma2", "beta2", "W3", "b3"])
@@ -56,19 +68,35 @@ def test_net_gradient_matches_numerical_gradient(batch, activation):
     assert max(errors.values()) < TOL, errors
 
 
-def test_net_gradient_with_batchnorm_weight_decay_and_dropout_matches_numerical_gradient(batch):
-    net = small_net(use_batchnorm=True, weight_decay_lambda=0.1, dropout_ratio=0.3, activation="sigmoid")
+def randomize_batchnorm_parameters(net):
     for name, value in net.params.items():
         if name.startswith(("gamma", "beta")):
             value[:] = np.random.default_rng(len(name)).standard_normal(value.shape)
+
+
+def test_net_gradient_with_batchnorm_weight_decay_and_dropout_matches_numerical_gradient(batch):
+    net = small_net(use_batchnorm=True, weight_decay_lambda=0.1, dropout_ratio=0.3, activation="sigmoid")
+    randomize_batchnorm_parameters(net)
     errors = gradient_errors(net, *batch)
-    # A bias just before batch norm cannot change the loss (the batch mean removes it): its true gradient
-    # is 0 and the numerical one is rounding noise, so it is checked against 0 below instead.
+    # With batch norm before the activation, a bias just before it cannot change the loss (the batch mean
+    # removes it): its true gradient is 0 and the numerical one is rounding noise, so it is checked against 0.
     biases_before_bn = {"b1", "b2"}
     assert max(e for name, e in errors.items() if name not in biases_before_bn) < TOL, errors
     grads = net.gradient(*batch)
     for name in biases_before_bn:
         np.testing.assert_allclose(grads[name], 0, atol=1e-12)
+
+
+@pytest.mark.parametrize("activation", ["relu", "sigmoid"])
+def test_net_gradient_with_batchnorm_after_the_activation_matches_numerical_gradient(activation):
+    settings = dict(use_batchnorm=True, batchnorm_position="after", weight_decay_lambda=0.1, dropout_ratio=0.3)
+    net = small_net(activation=activation, **settings)
+    randomize_batchnorm_parameters(net)
+    # 20 samples, not 7: a ReLU unit active on a single sample of the batch would give batch norm a column
+    # whose normalized values do not depend on that sample's value (true gradient 0, numerically noise).
+    rng = np.random.default_rng(0)
+    errors = gradient_errors(net, rng.standard_normal((20, 8)), rng.integers(0, 4, size=20))
+    assert max(errors.values()) < TOL, errors  # every parameter, the biases too: each one changes the loss
 
 
 def test_weight_decay_adds_half_lambda_sum_of_squared_weights_only(batch):
@@ -129,11 +157,55 @@ def test_input_images_are_flattened():
         ({"activation": "tanh"}, ValueError, "activation"),
         ({"hidden_sizes": (100, 0)}, ValueError, "hidden_sizes"),
         ({"dtype": np.int32}, ValueError, "dtype"),
+        ({"dtype": "foo"}, ValueError, "dtype must be np.float32 or np.float64, got 'foo'"),
+        ({"dtype": None}, ValueError, "dtype must be np.float32 or np.float64, got None"),
+        ({"use_batchnorm": "False"}, TypeError, "use_batchnorm must be True or False, got 'False'"),
+        ({"dropout_ratio": 0.5, "dropout_inverted": "no"}, TypeError, "dropout_inverted must be True or False"),
+        ({"dropout_inverted": "no"}, TypeError, "dropout_inverted must be True or False"),
+        ({"hidden_sizes": 100}, TypeError, r"hidden_sizes must be a sequence of layer widths .* got 100 \(int\)"),
+        ({"hidden_sizes": "100"}, TypeError, "hidden_sizes must be a sequence of layer widths"),
+        ({"seed": -1}, ValueError, r"seed must be an integer in \[0, inf\], got -1"),
+        ({"seed": 1.5}, TypeError, "seed must be an integer >= 0"),
+        ({"seed": "a"}, TypeError, "seed must be an integer >= 0"),
+        ({"seed": None}, TypeError, "seed must be an integer >= 0"),
+        ({"batchnorm_position": "middle"}, ValueError, "batchnorm_position must be one of 'before', 'after'"),
     ],
 )
 def test_bad_settings_raise_clear_errors(kwargs, error, words):
     with pytest.raises(error, match=words):
         MultiLayerNet(**kwargs)
+
+
+def test_numpy_integers_and_dtype_names_are_accepted():
+    net = MultiLayerNet(hidden_sizes=np.array([10, 10]), seed=np.int64(1), dtype="float64")
+    assert net.hidden_sizes == (10, 10) and net.dtype == np.float64
+    same = MultiLayerNet(hidden_sizes=(10, 10), seed=1, dtype=np.float64)
+    np.testing.assert_array_equal(net.params["W1"], same.params["W1"])
+
+
+def call(method, net, x, t):
+    return net.predict(x) if method == "predict" else getattr(net, method)(x, t)
+
+
+@pytest.mark.parametrize("method", ["predict", "accuracy", "loss", "gradient"])
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+def test_non_finite_input_is_rejected_naming_x(batch, method, bad):
+    x, t = batch
+    x = x.copy()
+    x[2, 3] = bad
+    with pytest.raises(ValueError, match="x must be finite, but 1 of its 56 values are NaN or infinite"):
+        call(method, small_net(), x, t)
+
+
+@pytest.mark.parametrize("method", ["predict", "accuracy", "loss", "gradient"])
+def test_an_empty_batch_is_rejected(method):
+    with pytest.raises(ValueError, match="x is empty: at least one sample is needed"):
+        call(method, MultiLayerNet(), np.zeros((0, 784)), np.zeros(0, dtype=int))
+
+
+def test_accuracy_is_a_plain_float(batch):
+    accuracy = small_net().accuracy(*batch)
+    assert type(accuracy) is float and repr([accuracy]) == f"[{accuracy}]"
 
 
 def test_wrong_input_width_names_input_size():
