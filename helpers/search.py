@@ -27,8 +27,8 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 from tqdm.auto import tqdm
 
-from helpers.checks import check_array, check_int, check_number, check_same_length
-from helpers.net import MultiLayerNet
+from helpers.checks import check_array, check_flag, check_int, check_number, check_same_length, check_seed
+from helpers.net import MultiLayerNet, check_hidden_sizes
 from helpers.optim import SGD
 from helpers.train import fit
 
@@ -98,7 +98,7 @@ class ValidationObjective:
     def __init__(self, train, val, hidden_sizes=(100,) * 6, batch_size=100, output_size=10):
         self.x_train, self.t_train = _check_pair("train", train)
         self.x_val, self.t_val = _check_pair("val", val)
-        self.hidden_sizes = tuple(hidden_sizes)
+        self.hidden_sizes = check_hidden_sizes(hidden_sizes)
         self.batch_size = check_int("batch_size", batch_size, low=1, high=len(self.x_train))
         self.input_size = self.x_train.reshape(len(self.x_train), -1).shape[1]
         self.output_size = check_int("output_size", output_size, low=2)
@@ -137,9 +137,9 @@ def _check_pair(name, pair):
     if not isinstance(pair, (tuple, list)) or len(pair) != 2:
         raise TypeError(f"{name} must be a pair (x_{name}, t_{name}), got {type(pair).__name__}")
     x, t = (check_array(f"{part}_{name}", value) for part, value in zip("xt", pair, strict=True))
-    if len(x) == 0:
-        raise ValueError(f"x_{name} is empty: the {name} set needs at least one sample")
     check_same_length(f"x_{name}", x, f"t_{name}", t)
+    if x.ndim < 2:
+        raise ValueError(f"x_{name} must be a batch of samples, shape (N, D), got shape {x.shape}")
     return x, t
 
 
@@ -301,9 +301,12 @@ def _run_in_worker(task):
 
 def check_n_jobs(n_jobs):
     """n_jobs: worker processes, 1 (no workers, run here) .. any; -1 means one per CPU core."""
+    n_jobs = check_int("n_jobs", n_jobs)
     if n_jobs == -1:
         return os.cpu_count() or 1
-    return check_int("n_jobs", n_jobs, low=1)
+    if n_jobs < 1:
+        raise ValueError(f"n_jobs must be -1 (one per CPU core) or an integer >= 1, got {n_jobs}")
+    return n_jobs
 
 
 class _Workers:
@@ -360,7 +363,7 @@ class _Workers:
 
 
 def _progress_bar(total, desc, progress):
-    return tqdm(total=total, desc=desc, unit="trial", disable=not progress, leave=True)
+    return tqdm(total=total, desc=desc, unit="trial", disable=not check_flag("progress", progress), leave=True)
 
 
 # --- 4. Random search ----------------------------------------------------------------------------------------
@@ -383,8 +386,10 @@ def random_search(
     objective.check_names(ranges)
     n_trials = check_int("n_trials", n_trials, low=1)
     epochs = check_int("epochs", epochs, low=1)
-    seed = check_int("seed", seed, low=0)
+    seed = check_seed("seed", seed)
     n_jobs = check_n_jobs(n_jobs)
+    if callback is not None and not callable(callback):
+        raise TypeError(f"callback must be a function or None, got {callback!r}")
     tasks = [_Task(i, *trial_draw(ranges, seed, i), epochs) for i in range(n_trials)]
     return _search(objective, tasks, ranges, epochs, n_jobs, progress, callback, "random search")
 
@@ -401,8 +406,11 @@ def _search(objective, tasks, ranges, epochs, n_jobs, progress, callback, desc):
 def log_grid(ranges, points):
     """Grid search's settings: `points` values per name, evenly spaced on a log scale from low to high,
     every combination once. ranges: {name: (low, high)}. Returns a list of {name: value}."""
-    ranges = check_ranges(ranges)
-    points = check_int("points", points, low=1)
+    return _log_grid(check_ranges(ranges), check_int("points", points, low=1))
+
+
+def _log_grid(ranges, points):
+    """log_grid for checked arguments."""
     axes = [np.logspace(np.log10(low), np.log10(high), points) for low, high in ranges.values()]
     mesh = np.meshgrid(*axes, indexing="ij")
     return [dict(zip(ranges, map(float, combo), strict=True)) for combo in zip(*(m.ravel() for m in mesh), strict=True)]
@@ -413,11 +421,11 @@ def grid_search(objective, ranges=SEMINAR_RANGES, points=3, epochs=50, seed=0, n
 
     Trial i is trained with the same seed as random search's trial i: only the values differ.
     """
-    settings = log_grid(ranges, points)
     ranges = check_ranges(ranges)
     objective.check_names(ranges)
+    settings = _log_grid(ranges, check_int("points", points, low=1))
     epochs = check_int("epochs", epochs, low=1)
-    seed = check_int("seed", seed, low=0)
+    seed = check_seed("seed", seed)
     tasks = [_Task(i, values, trial_draw(ranges, seed, i)[1], epochs) for i, values in enumerate(settings)]
     return _search(objective, tasks, ranges, epochs, check_n_jobs(n_jobs), progress, None, "grid search")
 
@@ -429,6 +437,8 @@ def narrow(results, top_k=10, edge=0.25, grow=1.0):
     """The seminar's steps 4-5 automated: the range each hyperparameter should have in the next round.
 
     The proposal spans the values of the best `top_k` trials (rounded outwards to 2 significant digits).
+    Diverged trials are left out (their score, 0, says nothing about where the best values lie); if fewer
+    than top_k trials remain, a warning says so and the proposal spans those that remain (at least 2).
     If the best values sit at an edge of the current range - the best trial and more than half of the top_k
     lie in its outer `edge` fraction (on the log scale) - the best value may lie outside the range: a warning
     says so, and the proposal grows `grow` decades beyond that edge instead of shrinking.
@@ -441,7 +451,20 @@ def narrow(results, top_k=10, edge=0.25, grow=1.0):
     top_k = check_int("top_k", top_k, low=2, high=len(results))
     edge = check_number("edge", edge, low=0, high=0.5, low_open=True)
     grow = check_number("grow", grow, low=0)
-    top = results.top(top_k)
+    not_diverged = SearchResults([trial for trial in results if not trial.history.diverged], results.ranges)
+    if len(not_diverged) < 2:
+        raise ValueError(
+            f"only {len(not_diverged)} of the {len(results)} trials did not diverge; narrowing needs at least 2 "
+            "(try smaller learning rates)"
+        )
+    if len(not_diverged) < top_k:
+        warnings.warn(
+            f"only {len(not_diverged)} of the {len(results)} trials did not diverge: the proposal spans those "
+            f"{len(not_diverged)} instead of the best top_k={top_k}",
+            stacklevel=2,
+        )
+        top_k = len(not_diverged)
+    top = not_diverged.top(top_k)
     proposal = {}
     for name, (low, high) in results.ranges.items():
         log_low, log_high = np.log10(low), np.log10(high)
@@ -551,7 +574,7 @@ def successive_halving(
     """
     ranges = check_ranges(ranges)
     objective.check_names(ranges)
-    seed = check_int("seed", seed, low=0)
+    seed = check_seed("seed", seed)
     n_jobs = check_n_jobs(n_jobs)
     schedule = halving_schedule(n_trials, min_epochs, max_epochs, eta)
     tasks = [_Task(i, *trial_draw(ranges, seed, i), min_epochs) for i in range(n_trials)]

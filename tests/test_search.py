@@ -195,6 +195,39 @@ def test_narrow_warns_at_the_lower_edge_too():
     assert proposal["lr"][0] == pytest.approx(1e-7)
 
 
+def with_diverged_trials(lrs, val_accs, diverged):
+    """fake_results where the trials marked in `diverged` diverged (their recorded curves end before it)."""
+    results = fake_results(lrs, np.full(len(lrs), 1e-6), val_accs)
+    for trial, gone in zip(results, diverged, strict=True):
+        trial.history.diverged = gone
+    return results
+
+
+def test_narrow_leaves_out_diverged_trials():
+    # the 3 trials that trained sit near lr 1e-4; 5 diverged at large lr (their score is 0, but they were
+    # counted among the "best" 5 when fewer than 5 others scored above 0)
+    lrs = [1e-4, 1.2e-4, 0.9e-4, 5e-3, 6e-3, 7e-3, 8e-3, 9e-3]
+    results = with_diverged_trials(lrs, [0.8, 0.79, 0.78] + [0.9] * 5, [False] * 3 + [True] * 5)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        proposal = narrow(results, top_k=3)
+    assert 8e-5 <= proposal["lr"][0] <= 9e-5 and 1.2e-4 <= proposal["lr"][1] < 1.3e-4
+
+
+def test_narrow_warns_when_fewer_than_top_k_trials_did_not_diverge_and_uses_those():
+    lrs = [1e-4, 1.2e-4, 0.9e-4, 5e-3, 6e-3, 7e-3, 8e-3, 9e-3]
+    results = with_diverged_trials(lrs, [0.8, 0.79, 0.78] + [0.9] * 5, [False] * 3 + [True] * 5)
+    with pytest.warns(UserWarning, match="only 3 of the 8 trials did not diverge.*instead of the best top_k=5"):
+        proposal = narrow(results, top_k=5)
+    assert proposal["lr"][1] < 1.3e-4
+
+
+def test_narrow_needs_two_trials_that_did_not_diverge():
+    results = with_diverged_trials([1e-4, 5e-3, 6e-3], [0.8, 0.9, 0.9], [False, True, True])
+    with pytest.raises(ValueError, match="only 1 of the 3 trials did not diverge; narrowing needs at least 2"):
+        narrow(results, top_k=2)
+
+
 # --- successive halving -----------------------------------------------------------------------------------------
 
 
@@ -342,3 +375,42 @@ def test_search_summary_is_plain_json_that_loads_back(objective, tmp_path):
     assert summary["halving"]["epochs_spent"] == halving.epochs_spent == 3 * 1 + 1 * 2
     assert ex.epochs_to_match([2, 4, 6], [0.1, 0.5, 0.7], 0.5) == 4
     assert ex.epochs_to_match([2, 4], [0.1, 0.2], 0.5) is None
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "words"),
+    [
+        ({"seed": -1}, ValueError, r"seed must be an integer in \[0, inf\], got -1"),
+        ({"seed": 1.5}, TypeError, "seed must be an integer >= 0"),
+        ({"n_jobs": -1.0}, TypeError, "n_jobs must be an integer, got -1.0"),
+        ({"n_jobs": -2}, ValueError, r"n_jobs must be -1 \(one per CPU core\) or an integer >= 1, got -2"),
+        ({"progress": "no"}, TypeError, "progress must be True or False, got 'no'"),
+        ({"callback": 5}, TypeError, "callback must be a function or None, got 5"),
+    ],
+)
+def test_bad_search_settings_raise_clear_errors(objective, kwargs, error, words):
+    with pytest.raises(error, match=words):
+        random_search(objective, n_trials=1, epochs=1, **{"progress": False, **kwargs})
+
+
+@pytest.mark.parametrize("search", [grid_search, successive_halving])
+def test_the_other_searches_check_seed_and_progress_too(objective, search):
+    with pytest.raises(ValueError, match="seed must be an integer in"):
+        search(objective, seed=-1, progress=False)
+    with pytest.raises(TypeError, match="progress must be True or False"):
+        search(objective, progress="no")
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "words"),
+    [
+        ({"hidden_sizes": 100}, TypeError, "hidden_sizes must be a sequence of layer widths"),
+        ({"train": (np.zeros(20), np.zeros(20, dtype=int))}, ValueError, r"x_train must be a batch of samples"),
+        ({"train": (1, 2)}, ValueError, "x_train must be an array of samples, one per row"),
+        ({"val": (np.full((4, 20), np.nan), np.zeros(4, dtype=int))}, ValueError, "x_val must be finite"),
+    ],
+)
+def test_bad_objective_arguments_raise_clear_errors(kwargs, error, words):
+    arguments = {"train": blobs(50, 0), "val": blobs(20, 1), **kwargs}
+    with pytest.raises(error, match=words):
+        ValidationObjective(**arguments)
