@@ -92,7 +92,8 @@ def _check_callbacks(callbacks):
     if callbacks is None:
         return []
     if callable(callbacks):
-        name = getattr(callbacks, "__name__", "f")
+        name = getattr(callbacks, "__name__", "")
+        name = name if name.isidentifier() else "f"  # a lambda's name is "<lambda>"
         raise TypeError(f"callbacks must be a list of functions, not a single one: write callbacks=[{name}]")
     if isinstance(callbacks, (str, bytes)) or not isinstance(callbacks, Iterable):
         raise TypeError(f"callbacks must be a list of functions, e.g. callbacks=[show], got {callbacks!r}")

@@ -230,6 +230,7 @@ def say_nothing(history):
         ({"eval_sets": {"test": (np.zeros((4, 20)), [0, 0, 0, 9])}}, ValueError, r"labels in t_test must be in"),
         ({"callbacks": say_nothing}, TypeError, r"not a single one: write callbacks=\[say_nothing\]"),
         ({"callbacks": functools.partial(say_nothing)}, TypeError, r"not a single one: write callbacks=\[f\]"),
+        ({"callbacks": lambda history: False}, TypeError, r"not a single one: write callbacks=\[f\]"),
         ({"callbacks": [say_nothing, 1]}, TypeError, "callbacks must hold functions, got 1"),
     ],
 )
