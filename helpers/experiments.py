@@ -83,11 +83,13 @@ def batchnorm_pair(
     batch_size=100,
     hidden_sizes=(100,) * 5,
     activation="relu",
+    batchnorm_position="before",
     seed=0,
     data=None,
     callback=None,
 ):
     """Train the same net with and without batch norm on identical mini-batches, epoch by epoch in step.
+    batchnorm_position: the normalization "before" the activation (the book's order) or "after" it.
 
     Returns {"with BN": History, "without BN": History} (train accuracy per epoch, as in the book).
     """
@@ -100,6 +102,7 @@ def batchnorm_pair(
             activation=activation,
             weight_init_std=weight_init_std,
             use_batchnorm=use_bn,
+            batchnorm_position=batchnorm_position,
             seed=seed,
         )
         steps[label] = train_epochs(net, x, t, epochs=epochs, batch_size=batch_size, optimizer=SGD(lr), seed=seed)

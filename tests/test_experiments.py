@@ -27,6 +27,13 @@ def test_batchnorm_pair_goes_on_when_one_run_diverges(data):
     assert not runs["with BN"].diverged and runs["with BN"].epoch == 4
 
 
+def test_batchnorm_pair_can_put_the_normalization_after_the_activation(data):
+    before = ex.batchnorm_pair(0.01, n_train=300, epochs=3, data=data)
+    after = ex.batchnorm_pair(0.01, n_train=300, epochs=3, data=data, batchnorm_position="after")
+    assert after["without BN"].train_acc == before["without BN"].train_acc  # the plain net is the same
+    assert after["with BN"].train_acc != before["with BN"].train_acc
+
+
 def test_callback_returning_true_stops_the_pair(data):
     runs = ex.batchnorm_pair(0.01, n_train=300, epochs=10, data=data, callback=lambda r: True)
     assert all(h.stopped and h.epoch == 0 for h in runs.values())
