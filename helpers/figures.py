@@ -95,6 +95,17 @@ def search_halving(data):
     )
 
 
+def show_figure(name):
+    """A figure saved in figures/, for a notebook cell to display: an output works in every frontend (JupyterLab,
+    Voilà, GitHub), where a Markdown link to ../figures/ does not (Voilà refuses paths outside its root)."""
+    from IPython.display import Image
+
+    path = FIGURES / name
+    if not path.is_file():
+        raise FileNotFoundError(f"{path} does not exist; make it with: python -m helpers.figures {name}")
+    return Image(filename=path)
+
+
 class JsonFile:
     """Plain data that a MAKERS entry saves like a figure: JsonFile(data).savefig(path) writes it as JSON."""
 

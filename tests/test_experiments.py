@@ -3,6 +3,7 @@
 import pytest
 
 from helpers import experiments as ex
+from helpers.figures import MAKERS, show_figure
 from helpers.figures import main as figures_main
 from helpers.train import fit
 
@@ -90,3 +91,13 @@ def test_activation_histograms_show_the_vanishing_signal_at_small_std():
 def test_figures_command_rejects_unknown_names():
     with pytest.raises(SystemExit):
         figures_main(["nope.png"])
+
+
+@pytest.mark.parametrize("name", [name for name in MAKERS if name.endswith(".png")])
+def test_show_figure_gives_each_saved_figure_as_png_output(name):
+    assert show_figure(name).data[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_show_figure_names_the_command_that_makes_a_missing_figure():
+    with pytest.raises(FileNotFoundError, match="python -m helpers.figures nope.png"):
+        show_figure("nope.png")
