@@ -131,7 +131,7 @@ class BatchNorm:
         self.params = {"gamma": np.ones(dim, dtype=dtype), "beta": np.zeros(dim, dtype=dtype)}
         self.grads = {}
         self.running_mean = np.zeros(dim, dtype=dtype)
-        self.running_var = np.ones(dim, dtype=dtype)
+        self.running_var = np.zeros(dim, dtype=dtype)  # from 0, as the book: see notebook 01's test mode
         self.centered = None
         self.inv_std = None
 
