@@ -9,11 +9,10 @@ import warnings
 import numpy as np
 import psutil
 import pytest
+from fakes import fake_results, trial_curves
 
 from helpers.search import (
     SEMINAR_RANGES,
-    SearchResults,
-    Trial,
     ValidationObjective,
     check_n_jobs,
     check_ranges,
@@ -42,30 +41,6 @@ def blobs(n, seed):
 def objective():
     """A tiny net (20-16-16-3) on 120 training / 40 validation samples: a trial takes milliseconds."""
     return ValidationObjective(blobs(120, 0), blobs(40, 1), hidden_sizes=(16, 16), batch_size=20, output_size=3)
-
-
-class Curves:
-    """What a search reads of a training History, without training: accuracies at epoch 0 and 1."""
-
-    def __init__(self, val_acc, start=0.1, diverged=False):
-        self.train_acc = [start, val_acc]
-        self.eval_acc = {"val": [start, val_acc]}
-        self.diverged = diverged
-        self.epoch = 1
-
-    def final(self, name="train"):
-        return (self.train_acc if name == "train" else self.eval_acc[name])[-1]
-
-
-def fake_results(lrs, weight_decays, val_accs, diverged=None, start=0.1, ranges=SEMINAR_RANGES):
-    """SearchResults with the given values and final validation accuracies (the trials marked in `diverged`
-    diverged), without training anything."""
-    diverged = diverged or [False] * len(lrs)
-    trials = [
-        Trial(i, {"lr": float(lr), "weight_decay": float(wd)}, Curves(acc, start, gone), seed=i, epochs_spent=1)
-        for i, (lr, wd, acc, gone) in enumerate(zip(lrs, weight_decays, val_accs, diverged, strict=True))
-    ]
-    return SearchResults(trials, ranges, epochs=1)
 
 
 def worker_processes():
@@ -440,7 +415,7 @@ class LrCliff:
 
     def train(self, values, epochs, seed):
         lr = values["lr"]
-        return Curves(min(0.9, 0.5 + 0.1 * np.log10(lr) + 0.01 * epochs), diverged=lr > 1)
+        return trial_curves(min(0.9, 0.5 + 0.1 * np.log10(lr) + 0.01 * epochs), diverged=lr > 1)
 
 
 def test_successive_halving_never_promotes_a_diverged_trial():
