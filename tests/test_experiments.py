@@ -66,7 +66,7 @@ def test_evaluate_on_test_trains_without_looking_at_the_test_set_then_scores_it_
         calls.append(kwargs.get("eval_sets"))
         return fit(net, x, t, **kwargs)
 
-    monkeypatch.setattr(ex, "fit", fit_spy)
+    monkeypatch.setattr(ex.hyperparameter_search, "fit", fit_spy)
     accuracy = ex.evaluate_on_test({"lr": 0.1, "weight_decay": 1e-6}, epochs=10, data=data, n_samples=300)
     assert calls == [None]  # trained with no eval set: the test set is not scored during training
     assert isinstance(accuracy, float) and accuracy > 0.3  # then scored once; chance is 0.1
