@@ -6,6 +6,7 @@
     check_dropout(forward_fn, backward_fn)             03  dropout_forward(x, dropout_ratio, train, rng) -> (out, mask)
                                                            dropout_backward(dout, mask) -> dx
     check_log_uniform(fn)                              04  sample_log_uniform(low, high, size, rng) -> values
+    check_narrow(fn)                                   04  narrow(trials, top_k) -> {name: (low, high)}
     show_solution(name)                                prints the answer (from helpers.solutions)
     STUBS[name]                                        the code an exercise cell starts from
 
@@ -110,8 +111,13 @@ def _unpack(result, name, parts):
     return list(result)
 
 
-def _as_array(value, what, shape):
-    """The student's output as a float array of the given shape, all finite; a verdict otherwise."""
+def _axis_hint():
+    return tr(" 어느 축(axis)으로 계산했는지 확인해 보세요.", " Check the axis you computed along.")
+
+
+def _as_array(value, what, shape, shape_hint=""):
+    """The student's output as a float array of the given shape, all finite; a verdict otherwise.
+    shape_hint: a sentence added when the shape is wrong."""
     if value is None:
         raise _Wrong(tr(f"{what}의 값이 None입니다.", f"{what} is None."))
     try:
@@ -126,8 +132,8 @@ def _as_array(value, what, shape):
     if array.shape != shape:
         raise _Wrong(
             tr(
-                f"{what}의 모양이 {array.shape}인데 {shape}이어야 합니다. 어느 축(axis)으로 계산했는지 확인해 보세요.",
-                f"{what} has shape {array.shape}, it should be {shape}. Check the axis you computed along.",
+                f"{what}의 모양이 {array.shape}인데 {shape}이어야 합니다.{shape_hint}",
+                f"{what} has shape {array.shape}, it should be {shape}.{shape_hint}",
             )
         )
     if not np.isfinite(array).all():
@@ -311,7 +317,7 @@ def _check_batchnorm_forward_cases(fn):
     for x, gamma, beta, eps in _batchnorm_cases():
         result = _call(fn, "batchnorm_forward", {"x": x, "gamma": gamma, "beta": beta, "eps": eps})
         out, _cache = _unpack(result, "batchnorm_forward", ("out", "cache"))
-        out = _as_array(out, "out", x.shape)
+        out = _as_array(out, "out", x.shape, _axis_hint())
         expected, _ = solutions.batchnorm_forward(x, gamma, beta, eps)
         if not _close(out, expected):
             hint = _named_slip(out, _batchnorm_forward_slips(x, gamma, beta, eps)) or tr(
@@ -362,9 +368,14 @@ def _batchnorm_backward_slips(x, gamma, eps, dout):
         "dgamma와 dbeta가 바뀌었습니다. (dx, dgamma, dbeta) 순서로 돌려주세요.",
         "dgamma and dbeta are swapped: return (dx, dgamma, dbeta) in that order.",
     )
+    wrong_axis = tr(
+        "axis=1(특징 방향)로 더했나요? 미니배치 방향, axis=0으로 더합니다.",
+        "Did you sum along axis=1 (over features)? Sum over the mini-batch: axis=0.",
+    )
     return {
         "dbeta": [
             (dgamma, swapped),
+            (dout.sum(axis=1), wrong_axis),  # compared only when its shape is right: a square x
             (
                 dout.mean(axis=0),
                 tr(
@@ -375,6 +386,7 @@ def _batchnorm_backward_slips(x, gamma, eps, dout):
         ],
         "dgamma": [
             (dbeta, swapped),
+            ((dout * x_hat).sum(axis=1), wrong_axis),
             (
                 (dout * x).sum(axis=0),
                 tr(
@@ -462,8 +474,8 @@ def check_batchnorm_backward(forward_fn, backward_fn):
             dx, dgamma, dbeta = _unpack(result, "batchnorm_backward", ("dx", "dgamma", "dbeta"))
             grads = {
                 "dx": _as_array(dx, "dx", x.shape),
-                "dgamma": _as_array(dgamma, "dgamma", gamma.shape),
-                "dbeta": _as_array(dbeta, "dbeta", beta.shape),
+                "dgamma": _as_array(dgamma, "dgamma", gamma.shape, _axis_hint()),
+                "dbeta": _as_array(dbeta, "dbeta", beta.shape, _axis_hint()),
             }
 
             def f(x=x, gamma=gamma, beta=beta, eps=eps, dout=dout):
@@ -1006,7 +1018,12 @@ def _sample(fn, low, high, size, seed):
                 f"It returned a single value. Draw size={size} values (pass size to rng.uniform).",
             )
         )
-    return _as_array(values, tr("돌려준 값", "the values"), (size,))
+    return _as_array(
+        values,
+        tr("돌려준 값", "the values"),
+        (size,),
+        tr(" size개짜리 1차원 배열을 돌려주세요.", " Return a 1-D array of size values."),
+    )
 
 
 def _decade_shares(values, low, high):
@@ -1167,6 +1184,169 @@ def check_log_uniform(fn):
     return _run(tr("로그 스케일 샘플링(sample_log_uniform) 확인", "Checking sample_log_uniform"), check)
 
 
+# --- 04. Narrowing the range -------------------------------------------------------------------------------------
+
+
+def _narrow_cases():
+    """(trials, top_k): 20 trials of two hyperparameters, top 5; 8 trials of one, top 2; 12 with tied accuracies
+    (as real ones are: multiples of 1/200), top 4, no tie across the cut; 6 trials, all kept."""
+    rng = np.random.default_rng(45)
+
+    def trials(names, accuracies):
+        ranges = {"lr": (1e-6, 1e-2), "weight_decay": (1e-8, 1e-4)}
+        return [
+            (float(acc), {name: float(10 ** rng.uniform(*np.log10(ranges[name]))) for name in names})
+            for acc in accuracies
+        ]
+
+    tied = [0.84, 0.84, 0.1, 0.71, 0.1, 0.65, 0.84, 0.3, 0.3, 0.12, 0.55, 0.1]
+    return [
+        (trials(("lr", "weight_decay"), rng.permutation(np.linspace(0.05, 0.9, 20))), 5),
+        (trials(("lr",), rng.permutation(np.linspace(0.1, 0.8, 8))), 2),
+        (trials(("lr", "weight_decay"), tied), 4),
+        (trials(("lr", "weight_decay"), rng.permutation(np.linspace(0.2, 0.7, 6))), 6),
+    ]
+
+
+def _span(trials, names):
+    """{name: (smallest, largest value)} over the trials."""
+    return {name: (min(v[name] for _, v in trials), max(v[name] for _, v in trials)) for name in names}
+
+
+def _flat_ranges(ranges, names):
+    return np.array([bound for name in names for bound in ranges[name]], dtype=np.float64)
+
+
+def _narrow_slips(trials, top_k, names):
+    """[(ranges, hint)] of the common slips, the ranges flat (low, high of each name in turn)."""
+    by_acc = sorted(trials, key=lambda trial: trial[0], reverse=True)
+    best = _span(by_acc[:top_k], names)
+    slips = [
+        (
+            _span(by_acc[-top_k:], names),
+            tr(
+                "정확도가 낮은 시행부터 골랐습니다. 검증 정확도가 높은 순서로 정렬하세요 (reverse=True).",
+                "These are the worst trials. Sort by validation accuracy, highest first (reverse=True).",
+            ),
+        ),
+        (
+            _span(trials[:top_k], names),
+            tr(
+                "정렬하지 않고 앞에서부터 top_k개를 골랐나요? 검증 정확도가 높은 순서로 정렬한 뒤 고르세요.",
+                "Did you take the first top_k trials without sorting? Sort by validation accuracy first.",
+            ),
+        ),
+        (
+            _span(trials, names),
+            tr(
+                "모든 시행의 범위를 구했습니다. 상위 top_k개만으로 범위를 좁힙니다.",
+                "That is the range of all trials. The narrowed range spans the best top_k only.",
+            ),
+        ),
+        (
+            _span(by_acc[: top_k + 1], names),
+            tr("top_k개보다 하나 더 골랐습니다. [:top_k]이면 됩니다.", "One trial too many: [:top_k] is enough."),
+        ),
+        (
+            _span(by_acc[: max(top_k - 1, 1)], names),
+            tr("top_k개보다 하나 덜 골랐습니다. [:top_k]이면 됩니다.", "One trial too few: [:top_k] is enough."),
+        ),
+        (
+            {name: (high, low) for name, (low, high) in best.items()},
+            tr(
+                "low와 high가 바뀌었습니다. (가장 작은 값, 가장 큰 값) 순서로 돌려주세요.",
+                "low and high are swapped: return (smallest, largest).",
+            ),
+        ),
+        (
+            {name: tuple(np.log10(pair)) for name, pair in best.items()},
+            tr(
+                "지수(log10)를 돌려주었나요? 범위는 값 그대로 돌려줍니다. 로그 스케일은 값을 뽑을 때 씁니다.",
+                "Did you return exponents (log10)? Return the values; the log scale is for sampling.",
+            ),
+        ),
+    ]
+    return [(_flat_ranges(ranges, names), hint) for ranges, hint in slips]
+
+
+def _as_ranges(result, names):
+    """The student's {name: (low, high)} as a flat float array; a verdict when it has another form."""
+    if not isinstance(result, dict) or set(result) != set(names):
+        got = sorted(result) if isinstance(result, dict) else type(result).__name__
+        raise _Wrong(
+            tr(
+                f"narrow는 하이퍼파라미터마다 범위를 담은 dict {{이름: (low, high)}}를 돌려주어야 합니다. "
+                f"이름이 {sorted(names)}이어야 하는데 {got}입니다.",
+                f"narrow must return a dict {{name: (low, high)}} with the names {sorted(names)}, got {got}.",
+            )
+        )
+    for name in names:
+        if np.shape(result[name]) != (2,):
+            raise _Wrong(
+                tr(
+                    f"범위 {name!r}의 값은 (low, high) 두 숫자여야 하는데 {result[name]!r}입니다.",
+                    f"The range {name!r} must be two numbers (low, high), got {result[name]!r}.",
+                )
+            )
+    return _as_array(_flat_ranges(result, names), tr("범위", "the ranges"), (2 * len(names),))
+
+
+def _call_narrow(fn, trials, top_k, where):
+    """fn(trials, top_k), with a hint for sorting the pairs themselves (which compares dicts on a tie)."""
+    try:
+        return _call(fn, "narrow", {"trials": trials, "top_k": top_k})
+    except _Wrong as wrong:
+        if "not supported between instances of 'dict'" not in str(wrong):
+            raise
+        raise _Wrong(
+            tr(
+                f"{where}: {wrong}. 정확도가 같은 시행이 있으면 sorted가 dict끼리 비교하려 합니다. "
+                "정확도만으로 정렬하세요: sorted(trials, key=lambda trial: trial[0], reverse=True).",
+                f"{where}: {wrong}. With tied accuracies sorted compares the dicts. Sort by the accuracy alone: "
+                "sorted(trials, key=lambda trial: trial[0], reverse=True).",
+            )
+        ) from None
+
+
+def check_narrow(fn):
+    """Check narrow(trials, top_k) -> {name: (low, high)}: each range spans the values of the best top_k trials.
+
+    trials: a list of (val_acc, {name: value}) pairs. Four cases, one with tied accuracies (sorted() on the
+    pairs themselves would compare the dicts); the list passed in must keep its order. Prints the verdict.
+    """
+    _check_function("fn", fn)
+
+    def check():
+        for trials, top_k in _narrow_cases():
+            names = list(trials[0][1])
+            where = tr(f"시행 {len(trials)}개, top_k={top_k}일 때", f"with {len(trials)} trials, top_k={top_k}")
+            order = [id(trial) for trial in trials]
+            result = _call_narrow(fn, trials, top_k, where)
+            if [id(trial) for trial in trials] != order:
+                raise _Wrong(
+                    tr(
+                        "narrow가 받은 trials 리스트의 순서를 바꾸었습니다. trials.sort() 대신 새 리스트를 만드는 "
+                        "sorted(trials, ...)를 쓰세요.",
+                        "narrow reordered the trials list it was given. Use sorted(trials, ...), which makes a new "
+                        "list, instead of trials.sort().",
+                    )
+                )
+            got = _as_ranges(result, names)
+            expected = _flat_ranges(solutions.narrow(trials, top_k), names)
+            if not _close(got, expected, rtol=1e-12, atol=0):
+                hint = _named_slip(got, _narrow_slips(trials, top_k, names)) or tr(
+                    "검증 정확도가 높은 순서로 상위 top_k개를 고르고, 이름마다 (최솟값, 최댓값)을 구하세요.",
+                    "Take the top_k trials by validation accuracy and, per name, their (smallest, largest) value.",
+                )
+                raise _Wrong(tr(f"{where} 범위가 틀렸습니다. {hint}", f"The ranges are wrong {where}. {hint}"))
+        return tr(
+            "통과! 네 가지 경우 모두 상위 top_k개 시행의 범위를 정확히 골랐습니다.",
+            "Passed! In all four cases the ranges span exactly the best top_k trials.",
+        )
+
+    return _run(tr("범위 좁히기(narrow) 확인", "Checking narrow"), check)
+
+
 # --- Answers and stubs --------------------------------------------------------------------------------------------
 
 SOLUTIONS = (
@@ -1176,6 +1356,7 @@ SOLUTIONS = (
     "dropout_forward",
     "dropout_backward",
     "sample_log_uniform",
+    "narrow",
 )
 
 
@@ -1222,6 +1403,12 @@ def sample_log_uniform(low, high, size, rng):
     # 지수 e ~ 균등분포 [log10(low), log10(high)),  값 = 10 ** e   (size개를 rng에서 뽑습니다)
     return None
 """,
+    "narrow": """\
+def narrow(trials, top_k):
+    # 검증 정확도가 높은 순서로 상위 top_k개 시행을 고르고, 하이퍼파라미터마다 새 범위 = (그 값들의 최솟값, 최댓값)
+    # trials: (val_acc, {"lr": ..., "weight_decay": ...}) 쌍의 리스트. {이름: (low, high)}를 돌려줍니다.
+    return None
+""",
 }
 MINUTES = {
     "batchnorm_forward": 10,
@@ -1230,4 +1417,5 @@ MINUTES = {
     "dropout_forward": 10,
     "dropout_backward": 5,
     "sample_log_uniform": 5,
+    "narrow": 10,
 }

@@ -2,7 +2,8 @@
 
 `helpers.exercises.show_solution(name)` prints one of them; the checkers compare a student's function with them.
 They compute what helpers.layers.BatchNorm (train mode), helpers.layers.Dropout (inverted=False),
-the weight-decay term of helpers.net.MultiLayerNet and helpers.search.sample_log_uniform compute, in plain steps.
+the weight-decay term of helpers.net.MultiLayerNet and helpers.search.sample_log_uniform compute, in plain steps;
+narrow is helpers.search.narrow's core, without its rounding and its growing at the edges of the range.
 """
 
 import numpy as np
@@ -80,3 +81,17 @@ def sample_log_uniform(low, high, size, rng):
     """
     exponents = rng.uniform(np.log10(low), np.log10(high), size)
     return 10**exponents
+
+
+def narrow(trials, top_k):
+    """Coarse-to-fine search's narrowing step: the next range of each hyperparameter spans its best trials.
+
+    trials: a list of (val_acc, values) pairs, values = {name: value}; top_k: how many of the best to keep.
+    Returns {name: (low, high)}: the smallest and the largest value among the top_k best trials.
+    """
+    best = sorted(trials, key=lambda trial: trial[0], reverse=True)[:top_k]  # highest validation accuracy first
+    ranges = {}
+    for name in best[0][1]:
+        chosen = [values[name] for val_acc, values in best]
+        ranges[name] = (min(chosen), max(chosen))
+    return ranges

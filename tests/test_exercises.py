@@ -5,6 +5,8 @@ Korean verdict it must get. The answers in helpers.solutions are checked against
 """
 
 import time
+import warnings
+from dataclasses import dataclass
 
 import numpy as np
 import pytest
@@ -153,6 +155,12 @@ def bn_backward_dgamma_times_x(dout, cache):
     return dx, (dout * (xc + 1.0)).sum(axis=0), dbeta  # xc + 1 stands in for x: not x̂
 
 
+def bn_backward_sums_over_features(dout, cache):
+    xc, std, x_hat, gamma = cache
+    dx, _, _ = solutions.batchnorm_backward(dout, cache)
+    return dx, (dout * x_hat).sum(axis=1), dout.sum(axis=1)
+
+
 def bn_backward_in_place(dout, cache):
     xc, std, x_hat, gamma = cache
     dout *= gamma  # changes the caller's dout
@@ -168,6 +176,7 @@ def bn_backward_in_place(dout, cache):
         (bn_backward_dbeta_mean, "dbeta는 평균이 아니라 배치 방향의 합입니다"),
         (bn_backward_without_gamma, "dx에 γ를 곱하지 않았나요?"),
         (bn_backward_dgamma_times_x, "dγ = Σ dout · x̂"),
+        (bn_backward_sums_over_features, "axis=1(특징 방향)로 더했나요?"),
         (bn_backward_in_place, "입력 dout의 값이 바뀌었습니다"),
         (raises_error, "실행 중 오류가 났습니다"),
     ],
@@ -177,7 +186,6 @@ def test_check_batchnorm_backward_names_the_mistake(capsys, mistake, phrase):
     passed, text = verdict(capsys, exercises.check_batchnorm_backward, solutions.batchnorm_forward, mistake)
     assert passed is False
     assert phrase in text, text
-    assert "수치 미분" in text or "바뀌었습니다" in text or "오류" in text, text
 
 
 def test_check_batchnorm_backward_reports_the_relative_errors(capsys):
@@ -445,6 +453,72 @@ def test_check_log_uniform_accepts_the_answer_and_natural_logs(capsys):
         assert passed is True, text
 
 
+# --- 04. narrow ---------------------------------------------------------------------------------------------------
+
+
+def span(trials, names):
+    return {name: (min(v[name] for _, v in trials), max(v[name] for _, v in trials)) for name in names}
+
+
+def nr_worst_first(trials, top_k):
+    return span(sorted(trials, key=lambda trial: trial[0])[:top_k], trials[0][1])
+
+
+def nr_unsorted(trials, top_k):
+    return span(trials[:top_k], trials[0][1])
+
+
+def nr_all_trials(trials, top_k):
+    return span(trials, trials[0][1])
+
+
+def nr_sorts_the_pairs(trials, top_k):
+    return span(sorted(trials, reverse=True)[:top_k], trials[0][1])
+
+
+def nr_sorts_in_place(trials, top_k):
+    trials.sort(key=lambda trial: trial[0], reverse=True)
+    return span(trials[:top_k], trials[0][1])
+
+
+def nr_low_high_swapped(trials, top_k):
+    return {name: (high, low) for name, (low, high) in solutions.narrow(trials, top_k).items()}
+
+
+def nr_one_too_many(trials, top_k):
+    return solutions.narrow(trials, top_k + 1)
+
+
+def nr_a_list(trials, top_k):
+    return list(solutions.narrow(trials, top_k).values())
+
+
+@pytest.mark.parametrize(
+    ("mistake", "phrase"),
+    [
+        (nr_worst_first, "정확도가 낮은 시행부터 골랐습니다"),
+        (nr_unsorted, "정렬하지 않고 앞에서부터 top_k개를 골랐나요?"),
+        (nr_all_trials, "모든 시행의 범위를 구했습니다"),
+        (nr_sorts_the_pairs, "정확도만으로 정렬하세요: sorted(trials, key=lambda trial: trial[0], reverse=True)"),
+        (nr_sorts_in_place, "trials 리스트의 순서를 바꾸었습니다"),
+        (nr_low_high_swapped, "low와 high가 바뀌었습니다"),
+        (nr_one_too_many, "top_k개보다 하나 더 골랐습니다"),
+        (nr_a_list, "dict {이름: (low, high)}를 돌려주어야 합니다"),
+        (raises_error, "실행 중 오류가 났습니다"),
+    ],
+    ids=lambda value: getattr(value, "__name__", ""),
+)
+def test_check_narrow_names_the_mistake(capsys, mistake, phrase):
+    passed, text = verdict(capsys, exercises.check_narrow, mistake)
+    assert passed is False
+    assert phrase in text, text
+
+
+def test_check_narrow_accepts_the_answer(capsys):
+    passed, text = verdict(capsys, exercises.check_narrow, solutions.narrow)
+    assert passed is True, text
+
+
 # --- Every checker: stubs, non-functions, time --------------------------------------------------------------------
 
 CHECKERS = {
@@ -453,6 +527,7 @@ CHECKERS = {
     "check_weight_decay": (exercises.check_weight_decay, ["weight_decay"]),
     "check_dropout": (exercises.check_dropout, ["dropout_forward", "dropout_backward"]),
     "check_log_uniform": (exercises.check_log_uniform, ["sample_log_uniform"]),
+    "check_narrow": (exercises.check_narrow, ["narrow"]),
 }
 
 
@@ -586,3 +661,31 @@ def test_log_uniform_answer_matches_the_search():
     values = solutions.sample_log_uniform(1e-6, 1e-2, 20, rng)
     expected = [search_module.sample_log_uniform({"lr": (1e-6, 1e-2)}, search_rng)["lr"] for _ in range(20)]
     np.testing.assert_allclose(values, expected, rtol=1e-14)
+
+
+@dataclass
+class FakeHistory:
+    """What narrow reads of a trial's History: the final validation accuracy, and no divergence."""
+
+    val_acc: float
+    diverged: bool = False
+
+    def final(self, name):
+        return self.val_acc
+
+
+def test_narrow_answer_is_the_search_narrow_before_rounding():
+    rng = np.random.default_rng(8)
+    ranges = {"lr": (1e-6, 1e-2), "weight_decay": (1e-8, 1e-4)}
+    trials = []
+    for i, acc in enumerate(rng.permutation(np.linspace(0.1, 0.9, 30))):
+        values = {"lr": 10 ** rng.uniform(-5, -3), "weight_decay": 10 ** rng.uniform(-7, -5)}
+        trials.append(search_module.Trial(i, values, FakeHistory(float(acc)), seed=i, epochs_spent=1))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # values away from the edges: the search neither warns nor grows the range
+        proposal = search_module.narrow(search_module.SearchResults(trials, ranges), top_k=8)
+    answer = solutions.narrow([(trial.val_acc, trial.values) for trial in trials], 8)
+    assert set(answer) == set(proposal)
+    for name, (low, high) in answer.items():
+        assert proposal[name][0] <= low < 1.1 * proposal[name][0]  # rounded down to 2 significant digits
+        assert proposal[name][1] / 1.1 < high <= proposal[name][1]  # rounded up
