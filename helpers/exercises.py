@@ -55,7 +55,7 @@ def _snapshot(value):
 
 def _unchanged(value, snapshot):
     if isinstance(snapshot, list):
-        return all(np.array_equal(a, b) for a, b in zip(value, snapshot, strict=True))
+        return len(value) == len(snapshot) and all(np.array_equal(a, b) for a, b in zip(value, snapshot, strict=True))
     return np.array_equal(value, snapshot)
 
 
@@ -760,7 +760,7 @@ def _forward(forward_fn, x, ratio, train, seed):
 
 
 def _as_mask(mask, x):
-    """The training mask as 0/1 floats; a mask of other values (an inverted dropout's 1/(1-p)) is returned as is."""
+    """The training mask as a float array shaped like x (its values, 0 and 1, are checked by the caller)."""
     if mask is None:
         raise _Wrong(
             tr(
@@ -797,7 +797,7 @@ def _check_dropout_train(forward_fn, ratio, seed):
     if not _close(out, x * mask):
         if _close(out, x * (1 - mask)):
             hint = tr(
-                "mask가 거꾸로입니다: 삭제한 뉴런을 1로 표시했어요. 남긴 뉴런이 1(True)입니다.",
+                "mask가 거꾸로입니다. 삭제한 뉴런을 1로 표시했습니다. 남긴 뉴런이 1(True)입니다.",
                 "The mask is the wrong way round: it marks dropped units with 1. Kept units are 1 (True).",
             )
         elif _close(out, x):

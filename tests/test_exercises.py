@@ -251,6 +251,11 @@ def wd_in_place(weights, lam):
     return penalty, weights
 
 
+def wd_appends_to_weights(weights, lam):
+    weights.append(np.zeros(1))
+    return solutions.weight_decay(weights[:-1], lam)
+
+
 def wd_penalty_per_weight(weights, lam):
     return [0.5 * lam * np.sum(W**2) for W in weights], [lam * W for W in weights]
 
@@ -265,6 +270,7 @@ def wd_penalty_per_weight(weights, lam):
         (wd_reversed_grads, "순서가 거꾸로입니다"),
         (wd_without_lambda, "λ를 곱하지 않았나요?"),
         (wd_in_place, "입력 weights의 값이 바뀌었습니다"),
+        (wd_appends_to_weights, "입력 weights의 값이 바뀌었습니다"),
         (wd_penalty_per_weight, "penalty는 숫자 하나여야"),
         (raises_error, "실행 중 오류가 났습니다"),
     ],
