@@ -290,8 +290,8 @@ def test_narrow_warns_at_the_lower_edge_too():
     assert proposal["lr"][0] == pytest.approx(1e-7)
 
 
-def with_diverged_trials(lrs, val_accs, diverged):
-    return fake_results(lrs, np.full(len(lrs), 1e-6), val_accs, diverged)
+def with_diverged_trials(lrs, val_accs, diverged, ranges=SEMINAR_RANGES):
+    return fake_results(lrs, np.full(len(lrs), 1e-6), val_accs, diverged, ranges=ranges)
 
 
 def test_narrow_leaves_out_diverged_trials():
@@ -307,8 +307,12 @@ def test_narrow_leaves_out_diverged_trials():
 def test_narrow_warns_when_fewer_than_top_k_trials_did_not_diverge_and_uses_those():
     lrs = [1e-4, 1.2e-4, 0.9e-4, 5e-3, 6e-3, 7e-3, 8e-3, 9e-3]
     results = with_diverged_trials(lrs, [0.8, 0.79, 0.78] + [0.9] * 5, [False] * 3 + [True] * 5)
-    with pytest.warns(UserWarning, match="only 3 of the 8 trials did not diverge.*instead of the best top_k=5"):
+    with pytest.warns(UserWarning) as caught:
         proposal = narrow(results, top_k=5)
+    assert [str(w.message) for w in caught] == [
+        "5 of the 8 trials diverged (lr 0.005 .. 0.009, weight decay 1e-06 .. 1e-06): much of the range does not train",
+        "only 3 of the 8 trials did not diverge: the proposal spans those 3 instead of the best top_k=5",
+    ]
     assert proposal["lr"][1] < 1.3e-4
 
 
@@ -350,7 +354,8 @@ def test_narrow_does_not_grow_an_edge_beyond_which_the_trials_diverged():
 def test_narrow_warns_when_a_diverged_trial_lies_inside_the_proposal():
     # the trial at lr 3e-3 diverged (an unlucky seed) between trials that trained well
     lrs = [1e-3, 2e-3, 3e-3, 4e-3, 1e-5, 1e-6]
-    results = with_diverged_trials(lrs, [0.8, 0.85, 0.0, 0.82, 0.2, 0.1], [False, False, True, False, False, False])
+    ranges = {"lr": (1e-7, 1e-1), "weight_decay": (1e-8, 1e-4)}  # the best lie inside, away from its edges
+    results = with_diverged_trials(lrs, [0.8, 0.85, 0.0, 0.82, 0.2, 0.1], [False, False, True] + [False] * 3, ranges)
     with pytest.warns(UserWarning, match=r"1 trial\(s\) that diverged lie inside the proposed range \(lr 0\.001"):
         narrow(results, top_k=3)
 
