@@ -116,7 +116,9 @@ def random_search(
     seed: the search's seed; trial i draws from default_rng([seed, i]) only.
     n_jobs: worker processes (one trial per core, one BLAS thread each); the results are the same for any n_jobs.
     progress: show a tqdm progress bar over the trials.
-    callback: called as callback(results so far) after each trial; returning True stops the search.
+    callback: called as callback(results so far) after each trial; returning True stops the search (any other
+        value, None included, lets it go on).
+    Stopped or interrupted (Ctrl-C, the notebook's stop button), the search cancels the trials not started yet.
     Returns SearchResults, one trial per row in trial order.
     """
     ranges = check_ranges(ranges)
