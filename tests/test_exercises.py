@@ -6,7 +6,6 @@ Korean verdict it must get. The answers in helpers.solutions are checked against
 
 import time
 import warnings
-from dataclasses import dataclass
 
 import numpy as np
 import pytest
@@ -670,7 +669,6 @@ def test_log_uniform_answer_matches_the_search():
     np.testing.assert_allclose(values, expected, rtol=1e-14)
 
 
-@dataclass
 def test_narrow_answer_is_the_search_narrow_before_rounding():
     rng = np.random.default_rng(8)
     ranges = {"lr": (1e-6, 1e-2), "weight_decay": (1e-8, 1e-4)}
