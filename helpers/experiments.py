@@ -2,7 +2,8 @@
 
 Each returns data (histories, arrays) and never draws: the notebooks, the figures command, the slider
 panels and the tests call these same functions. `data` is `load_mnist()`'s result; None loads it.
-A `callback` gets the current histories after every epoch and may return True to stop (the Stop button).
+A `callback` gets the current histories after every epoch and returns None, or helpers.train.STOP to stop
+(the Stop button).
 """
 
 from dataclasses import dataclass, field
@@ -12,7 +13,7 @@ from tqdm.auto import tqdm
 
 from helpers.checks import check_int
 from helpers.data import load_mnist
-from helpers.gradcheck import numerical_gradient, rel_error
+from helpers.gradcheck import check_layer_gradients
 from helpers.layers import BatchNorm, Dropout, Relu, Sigmoid
 from helpers.net import MultiLayerNet
 from helpers.optim import SGD
@@ -177,7 +178,7 @@ def overfitting_run(
 
     def record(history):
         run.weight_norm.append(weight_norm(net))
-        return callback(history) if callback is not None else False
+        return callback(history) if callback is not None else None
 
     run.history = fit(
         net,
@@ -204,27 +205,18 @@ def dropout_demo(ratio=0.5, shape=(4, 6), seed=0, inverted=False):
     layer = Dropout(ratio, inverted=inverted, rng=seed)
     x = np.ones(shape, dtype=np.float32)
     train_out = layer.forward(x, train=True)
-    return train_out, layer.mask, layer.forward(x, train=False)
+    return train_out, layer.mask.astype(x.dtype), layer.forward(x, train=False)
 
 
-def batchnorm_gradient_check(n_samples=8, n_features=5, seed=0):
-    """BatchNorm's backward vs central differences in float64, for a random batch and a random upstream
-    gradient: {"x": rel error, "gamma": ..., "beta": ...}."""
+def batchnorm_gradient_check(n_samples=8, n_features=5, seed=0, backward="backward"):
+    """BatchNorm's backward (or "backward_graph") vs central differences in float64, for a random batch and a
+    random upstream gradient: {"x": rel error, "gamma": ..., "beta": ...}."""
     rng = np.random.default_rng(seed)
     layer = BatchNorm(n_features, dtype=np.float64)
     layer.params["gamma"][:] = rng.standard_normal(n_features)
     layer.params["beta"][:] = rng.standard_normal(n_features)
     x = 3 * rng.standard_normal((n_samples, n_features)) + 2
-    dout = rng.standard_normal((n_samples, n_features))
-
-    def loss():
-        return float(np.sum(layer.forward(x) * dout))
-
-    layer.forward(x)
-    errors = {"x": rel_error(layer.backward(dout), numerical_gradient(loss, x))}
-    for name, value in layer.params.items():
-        errors[name] = rel_error(layer.grads[name], numerical_gradient(loss, value))
-    return errors
+    return check_layer_gradients(layer, x, backward=backward, seed=seed)
 
 
 def batchnorm_modes_demo(n_features=3, batch_size=100, n_batches=100, seed=0):
