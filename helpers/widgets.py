@@ -46,6 +46,7 @@ BATCH_SIZE = 100  # the book's mini-batch: a panel's training set holds at least
 # 100-epoch run take 3.4 s instead of 0.6 s (the 300 training images cost little); the first 1000 give the
 # test accuracy within about ±0.013 (its standard error near 0.8).
 TEST_SUBSET = 1000
+SCATTER_INTERVAL = 1.0  # seconds between the search scatter's redraws at least (each costs ~0.2 s of a core)
 DESCRIPTION_WIDTH = "190px"  # room for the longest Korean slider description
 # The sliders' readouts are cut to ~4 characters by default ("-6.0 – -2.0" showed as "-6.0 – -2.("): every
 # readout of a panel gets the width of its text. A <style> in an HTML widget works in JupyterLab, Notebook 7
@@ -765,7 +766,8 @@ class SearchPanel(BackgroundPanel):
 
     Train runs the search in a background thread, its trials in n_jobs worker processes: every finished trial
     moves the progress bar and appears at once in the table (best first) and in the scatter (redrawn at most
-    every ~0.3 s, and after the last trial). Stop ends the search after the trials under way.
+    every ~1 s, and after the last trial: the drawing shares the 2 cores with the workers). Stop ends the
+    search after the trials under way.
     The defaults are the seminar's ranges and its 50 epochs per trial, with 60 trials on 2 processes: about
     10 s on 2 cores, and the best validation accuracy reaches the slide's (above 0.7).
     The same settings and seed always give the same trials; a finished search is cached and shown at once.
@@ -807,7 +809,7 @@ class SearchPanel(BackgroundPanel):
             "dl-progress",
         )
         self.table = styled(w.HTML(""), "dl-table")
-        self.throttle = Throttle(0.3)
+        self.throttle = Throttle(SCATTER_INTERVAL)
         self._layout([self.train_button, self.stop_button], [self.progress, self.status_line, self.plot, self.table])
 
     @staticmethod
@@ -841,7 +843,7 @@ class SearchPanel(BackgroundPanel):
         self.progress.max, self.progress.value = settings["n_trials"], 0
         self.table.value = ""
         self.plot.value = b""
-        self.throttle = Throttle(0.3)
+        self.throttle = Throttle(SCATTER_INTERVAL)
         self._start(self._search_in_background, settings, key)
 
     # --- the search itself ---

@@ -141,16 +141,22 @@ def test_batchnorm_panel_trains_the_pair_on_the_std_from_the_slider_and_shows_th
 
 def test_the_histograms_come_from_the_trained_nets(data, monkeypatch):
     panel = BatchNormPanel(data, n_train=200, epochs=3)
-    seen = []
-    original = widgets.hidden_activations
-    monkeypatch.setattr(widgets, "hidden_activations", lambda net, x, train: seen.append(net) or original(net, x, train))
-    nets = {}
-    original_pair = widgets.batchnorm_pair
-    monkeypatch.setattr(
-        widgets, "batchnorm_pair", lambda *a, **k: (result := original_pair(*a, **k)) and nets.update(result[1]) or result
-    )
+    trained, scored = {}, []
+    original_pair, original_activations = widgets.batchnorm_pair, widgets.hidden_activations
+
+    def pair(*args, **kwargs):
+        runs, nets = original_pair(*args, **kwargs)
+        trained.update(nets)
+        return runs, nets
+
+    def activations(net, x, train):
+        scored.append(net)
+        return original_activations(net, x, train)
+
+    monkeypatch.setattr(widgets, "batchnorm_pair", pair)
+    monkeypatch.setattr(widgets, "hidden_activations", activations)
     press_train(panel)
-    assert seen == [nets["with BN"], nets["without BN"]]
+    assert scored == [trained["with BN"], trained["without BN"]]
 
 
 def test_clear_removes_earlier_runs(data):
