@@ -174,7 +174,9 @@ def int_slider(value, low, high, description, css_class, name, step=1):
 
 
 def button(description, css_class, style="", icon=""):
-    return styled(w.Button(description=description, button_style=style, icon=icon), css_class)
+    """A button as wide as its text (the default width cuts a longer Korean label short)."""
+    layout = w.Layout(width="auto", min_width="100px")
+    return styled(w.Button(description=description, button_style=style, icon=icon, layout=layout), css_class)
 
 
 def close_tree(widget):
@@ -472,7 +474,7 @@ class BatchNormPanel(TrainingPanel):
         }
         self.histograms = self.image("760px", "dl-histograms")
         self.histogram_cache = {}
-        self.grid_button = button(tr("16개 std 전체 그리드", "all 16 stds (grid)"), "dl-grid", "info", "th")
+        self.grid_button = button(tr("전체 그리드 (std 16개)", "whole grid (16 stds)"), "dl-grid", "info", "th")
         self.grid_button.on_click(self.train_grid)
         self.grid_status = styled(w.HTML(""), "dl-grid-status")
         self.grid_cells = [self.image("190px", "dl-grid-cell") for _ in BN_STDS]
@@ -805,7 +807,14 @@ class SearchPanel(BackgroundPanel):
             "범위를 정한 뒤 <b>학습</b>을 누르세요.", "Set the ranges, then press <b>Train</b>."
         )
         self.progress = styled(
-            w.IntProgress(value=0, min=0, max=n_trials, description=tr("시행", "trials"), style=slider_style()),
+            w.IntProgress(
+                value=0,
+                min=0,
+                max=n_trials,
+                description=tr("시행", "trials"),
+                style=slider_style(),
+                layout=w.Layout(width="560px"),
+            ),
             "dl-progress",
         )
         self.table = styled(w.HTML(""), "dl-table")

@@ -371,10 +371,21 @@ def test_stop_ends_a_long_run_early(page):
     panel.screenshot(path=SCREENSHOTS / "regularization_stopped.png")
 
 
+def tall_screenshot(page, element, path):
+    """A screenshot of an element taller than the 1000-px window: JupyterLab's notebook is the scrolling box, so
+    the window grows for the shot and shrinks back."""
+    page.set_viewport_size({"width": 1280, "height": 2400})
+    try:
+        element.scroll_into_view_if_needed()
+        element.screenshot(path=path)
+    finally:
+        page.set_viewport_size({"width": 1280, "height": 1000})
+
+
 def hidden_text(panel):
     """The readouts and descriptions of the panel whose text does not fit their box (cut off on the page)."""
     return panel.evaluate(
-        """panel => [...panel.querySelectorAll('.widget-readout, .widget-label')]
+        """panel => [...panel.querySelectorAll('.widget-readout, .widget-label, button')]
                 .filter(e => e.offsetParent !== null && e.scrollWidth > e.clientWidth + 1)
                 .map(e => `${e.textContent} (${e.scrollWidth} px in ${e.clientWidth} px)`)"""
     )
@@ -396,9 +407,8 @@ def test_the_grid_button_fills_the_4x4_grid_and_the_histograms_show(page):
         "cells => cells.every(img => img.complete && img.naturalWidth > 0)",
         arg=[cells.nth(i).element_handle() for i in range(GRID_CELLS)],
     )
-    panel.scroll_into_view_if_needed()
     shot = SCREENSHOTS / "batchnorm_grid.png"
-    panel.screenshot(path=shot)
+    tall_screenshot(page, panel, shot)
     text = panel.locator(".dl-grid-status").text_content()
     print(f"batch-norm grid: click to all {GRID_CELLS} cells drawn {seconds:.1f} s in the page; '{text}'; {shot}")
     expect(panel.locator(".dl-histograms")).to_be_visible()  # from the pair trained by the first test
@@ -419,9 +429,8 @@ def test_the_search_panel_with_its_defaults_finds_the_slides_accuracy_and_shows_
     best = float(re.search(r"(?:최고 검증 정확도|best val acc) (\d\.\d+)", text).group(1))
     plot = panel.locator(".dl-plot").element_handle()
     page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=plot)
-    panel.scroll_into_view_if_needed()
     shot = SCREENSHOTS / "search_panel.png"
-    panel.screenshot(path=shot)
+    tall_screenshot(page, panel, shot)
     print(f"search panel, defaults: '{text}', {seconds:.1f} s from the click in the page; {shot}")
     assert text.startswith(("시행 60/60 ", "trial 60/60 ")) and best >= 0.7, text
     assert not hidden_text(panel), hidden_text(panel)
