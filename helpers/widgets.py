@@ -39,6 +39,7 @@ from helpers.lang import tr
 from helpers.live import LiveCurves, Throttle
 from helpers.plots import PALETTE, plot_histograms, plot_search_scatter, plot_small_runs, to_png
 from helpers.search import check_n_jobs, check_ranges, random_search
+from helpers.train import STOP
 
 LAMBDAS = (0.0, 1e-4, 3e-4, 1e-3, 3e-3, 0.01, 0.03, 0.1, 0.3, 1.0)  # a log scale that also holds exactly 0
 BATCH_SIZE = 100  # the book's mini-batch: a panel's training set holds at least one
@@ -304,8 +305,9 @@ class BackgroundPanel:
         self._stop_requested.set()
 
     def stop_requested(self):
-        """What a run's callback returns after every epoch: True once Stop was pressed or the panel closed."""
-        return self._stop_requested.is_set()
+        """What a run's callback returns after every epoch or trial: STOP once Stop was pressed or the panel
+        closed, else None (go on)."""
+        return STOP if self._stop_requested.is_set() else None
 
     def close(self):
         """Stop the running work and remove the panel from the page."""
