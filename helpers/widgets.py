@@ -39,7 +39,6 @@ from helpers.lang import tr
 from helpers.live import LiveCurves, Throttle
 from helpers.plots import PALETTE, plot_histograms, plot_search_scatter, plot_small_runs, to_png
 from helpers.search import check_n_jobs, check_ranges, random_search
-from helpers.train import STOP
 
 LAMBDAS = (0.0, 1e-4, 3e-4, 1e-3, 3e-3, 0.01, 0.03, 0.1, 0.3, 1.0)  # a log scale that also holds exactly 0
 BATCH_SIZE = 100  # the book's mini-batch: a panel's training set holds at least one
@@ -305,9 +304,9 @@ class BackgroundPanel:
         self._stop_requested.set()
 
     def stop_requested(self):
-        """What a run's callback returns after every epoch or trial: STOP once Stop was pressed or the panel
+        """What a run's callback returns after every epoch or trial: True once Stop was pressed or the panel
         closed, else None (go on)."""
-        return STOP if self._stop_requested.is_set() else None
+        return True if self._stop_requested.is_set() else None
 
     def close(self):
         """Stop the running work and remove the panel from the page."""
@@ -902,9 +901,10 @@ class SearchPanel(BackgroundPanel):
         self.plot.value = to_png(plot_search_scatter(results, title=title))
 
     def status(self, results, settings):
-        best = next((t for t in results.sorted() if not t.history.diverged), None)
+        trained = results.trained()
+        best = trained.best if len(trained) else None
         done = f"{tr('시행', 'trial')} {len(results)}/{settings['n_trials']}"
-        diverged = sum(1 for trial in results if trial.history.diverged)
+        diverged = len(results) - len(trained)
         note = tr(f" · {diverged}회 발산(diverged)", f" · {diverged} diverged") if diverged else ""
         if results.stopped:
             note += tr(f" · 시행 {len(results)} 후 정지", f" · stopped after trial {len(results)}")
@@ -916,7 +916,8 @@ class SearchPanel(BackgroundPanel):
         )
 
     def table_html(self, results):
-        """The best `table_rows` trials as an HTML table: rank, trial number, values, accuracies."""
+        """The best `table_rows` trials as an HTML table: rank, trial number, values, accuracies; diverged trials
+        rank last and say so instead of an accuracy."""
         names = tr(
             ("순위", "시행", "학습률", "가중치 감소", "검증 정확도", "훈련 정확도"),
             ("rank", "trial", "lr", "weight decay", "val acc", "train acc"),
@@ -929,9 +930,9 @@ class SearchPanel(BackgroundPanel):
             return f"<td>{trial.val_acc:.2f}</td><td>{trial.train_acc:.2f}</td>"
 
         rows = [
-            f"<tr><td>Best-{rank}</td><td>{t.index}</td><td>{sci(t.values['lr'])}</td>"
-            f"<td>{sci(t.values['weight_decay'])}</td>{accuracies(t)}</tr>"
-            for rank, t in enumerate(results.top(self.table_rows), start=1)
+            f"<tr><td>{'–' if t.history.diverged else f'Best-{rank}'}</td><td>{t.index}</td>"
+            f"<td>{sci(t.values['lr'])}</td><td>{sci(t.values['weight_decay'])}</td>{accuracies(t)}</tr>"
+            for rank, t in enumerate(results.sorted()[: self.table_rows], start=1)
         ]
         return f"<table>{header}{''.join(rows)}</table>"
 

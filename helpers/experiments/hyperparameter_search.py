@@ -1,0 +1,155 @@
+"""Notebook 04: the seminar's hyperparameter search on a validation split of the book's first 500 images."""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from helpers.experiments.common import first_samples
+from helpers.net import MultiLayerNet
+from helpers.optim import SGD
+from helpers.train import fit
+
+
+def search_split(data=None, n_samples=500, ratio=0.2, seed=0):
+    """The seminar's search data: the first 500 training images, of which 20 % (100), picked at random with
+    `seed`, become the validation set. Returns (x_train, t_train), (x_val, t_val). The test set is not used."""
+    from helpers.data import split_validation
+
+    (x, t), _ = first_samples(data, n_samples, 0)
+    return split_validation(x, t, ratio=ratio, seed=seed)
+
+
+def search_objective(data=None, n_samples=500, ratio=0.2, split_seed=0):
+    """The seminar's objective: 784-100x6-10 ReLU, SGD, batches of 100, trained on 400 images, scored on 100."""
+    from helpers.search import ValidationObjective
+
+    return ValidationObjective(*search_split(data, n_samples, ratio, split_seed))
+
+
+def seminar_search(
+    n_trials=100, epochs=50, ranges=None, seed=0, n_jobs=1, progress=True, data=None, callback=None, n_samples=500
+):
+    """The seminar's experiment: lr = 10^U(-6,-2), weight decay = 10^U(-8,-4), 100 trials x 50 epochs.
+
+    Returns SearchResults. With the same seed, the first k trials of any search are the k-trial search."""
+    from helpers.search import SEMINAR_RANGES, random_search
+
+    objective = search_objective(data, n_samples)
+    return random_search(
+        objective, ranges or SEMINAR_RANGES, n_trials, epochs, seed, n_jobs=n_jobs, progress=progress, callback=callback
+    )
+
+
+@dataclass
+class SearchRound:
+    """One round of coarse-to-fine search: the ranges it sampled, its results, the range `narrow` proposes
+    next, and the warnings narrow gave (best values at an edge of the range)."""
+
+    ranges: dict
+    results: object
+    proposal: dict
+    warnings: list
+
+
+def coarse_to_fine(
+    first=None, rounds=3, n_trials=20, epochs=20, top_k=5, ranges=None, seed=0, n_jobs=1, progress=False, data=None
+):
+    """Steps 2-5 of the seminar, repeated: search, narrow to the best top_k trials' range, search again.
+
+    first: the results of round 1 if they exist already (e.g. the seminar's search), else round 1 is run here.
+    Round r uses seed + r. Returns a list of SearchRound.
+    """
+    import warnings
+
+    from helpers.search import SEMINAR_RANGES, narrow, random_search
+
+    objective = search_objective(data)
+    ranges = ranges or SEMINAR_RANGES
+    history = []
+    for number in range(rounds):
+        if number == 0 and first is not None:
+            results = first
+        else:
+            results = random_search(
+                objective, ranges, n_trials, epochs, seed + number, n_jobs=n_jobs, progress=progress
+            )
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            proposal = narrow(results, top_k)
+        history.append(SearchRound(results.ranges, results, proposal, [str(w.message) for w in caught]))
+        ranges = proposal
+    return history
+
+
+def evaluate_on_test(values, epochs=50, data=None, n_samples=500, seed=0):
+    """The final step: train with the chosen values on all n_samples images (training + validation parts),
+    then evaluate once on the test set - the only time it is looked at. Returns the test accuracy."""
+    (x, t), (x_test, t_test) = first_samples(data, n_samples)
+    net = MultiLayerNet(hidden_sizes=(100,) * 6, weight_decay_lambda=values.get("weight_decay", 0.0), seed=seed)
+    fit(net, x, t, epochs=epochs, optimizer=SGD(values["lr"]), seed=seed)
+    return float(net.accuracy(x_test, t_test))
+
+
+def grid_vs_random(points=3, epochs=20, ranges=None, seed=0, n_jobs=1, progress=False, data=None, random=None):
+    """Grid search (points per axis, every combination) against random search with as many trials.
+
+    random: the random search's results if they exist (its first points**2 trials are used).
+    Returns (grid results, random results)."""
+    from helpers.search import SEMINAR_RANGES, grid_search, random_search
+
+    objective = search_objective(data)
+    ranges = ranges or SEMINAR_RANGES
+    n = points ** len(ranges)
+    grid = grid_search(objective, ranges, points, epochs, seed, n_jobs=n_jobs, progress=progress)
+    if random is None:
+        random = random_search(objective, ranges, n, epochs, seed, n_jobs=n_jobs, progress=progress)
+    return grid, random[:n]
+
+
+def search_halving(
+    n_trials=27, min_epochs=2, max_epochs=20, eta=3, ranges=None, seed=0, n_jobs=1, progress=False, data=None
+):
+    """Successive halving on the seminar's objective: the same first trials as seminar_search with this seed."""
+    from helpers.search import SEMINAR_RANGES, successive_halving
+
+    return successive_halving(
+        search_objective(data), ranges or SEMINAR_RANGES, n_trials, min_epochs, max_epochs, eta, seed, n_jobs, progress
+    )
+
+
+def epochs_to_match(spent, best, level):
+    """The epochs spent when a best-so-far curve (from .best_so_far()) first reaches `level`, or None."""
+    reached = np.flatnonzero(np.asarray(best) >= level)
+    return int(np.asarray(spent)[reached[0]]) if len(reached) else None
+
+
+def search_summary(results, halving, source=""):
+    """The numbers of a full search and a successive halving as plain data (for figures/search_full.json)."""
+    spent, best = results.best_so_far()
+    h_spent, h_best = halving.best_so_far()
+    return {
+        "source": source,
+        "trials": len(results),
+        "epochs": results.epochs,
+        "log": [str(trial) for trial in results],
+        "ranking": results.ranking().splitlines(),
+        "table": results.table(),
+        "epochs_spent": results.epochs_spent,
+        "best_so_far": [spent.tolist(), best.tolist()],
+        "halving": {
+            "schedule": halving.schedule,
+            "epochs_spent": halving.epochs_spent,
+            "best": str(halving.best),
+            "best_so_far": [h_spent.tolist(), h_best.tolist()],
+            "epochs_to_match": epochs_to_match(h_spent, h_best, results.best.val_acc),
+        },
+    }
+
+
+def load_search_summary(path=None):
+    """The saved numbers of the full search (figures/search_full.json, made by python -m helpers.figures)."""
+    import json
+    from pathlib import Path
+
+    path = Path(path) if path else Path(__file__).resolve().parents[2] / "figures" / "search_full.json"
+    return json.loads(path.read_text())
