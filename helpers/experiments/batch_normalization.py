@@ -154,8 +154,11 @@ def batchnorm_grid_parallel(stds=BN_STDS, n_jobs=2, n_train=1000, data=None, on_
     (x, t), _ = first_samples(data, n_train, 0)
     subset = ((x, t), (x[:0], t[:0]))  # the workers get the n_train images only, not the whole data set
     method = "forkserver" if "forkserver" in get_all_start_methods() else "spawn"  # never fork a threaded kernel
+    context = get_context(method)
+    if method == "forkserver":
+        context.set_forkserver_preload([__name__])  # numpy & co. imported once, not in every worker
     finished = {}
-    with ProcessPoolExecutor(n_jobs, get_context(method), initializer=_one_blas_thread_per_worker) as pool:
+    with ProcessPoolExecutor(n_jobs, context, initializer=_one_blas_thread_per_worker) as pool:
         futures = {
             pool.submit(batchnorm_pair, float(std), n_train=n_train, data=subset, **kwargs): float(std) for std in stds
         }
