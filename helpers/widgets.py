@@ -305,8 +305,8 @@ class BackgroundPanel:
         self._stop_requested.set()
 
     def stop_requested(self):
-        """What a run's callback returns after every epoch or trial: helpers.train.STOP once Stop was pressed or the panel
-        closed, else None (go on)."""
+        """What a run's callback returns after every epoch or trial: helpers.train.STOP once Stop was pressed or
+        the panel closed, else None (go on)."""
         return STOP if self._stop_requested.is_set() else None
 
     def close(self):
