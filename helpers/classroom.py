@@ -64,7 +64,6 @@ from tqdm.auto import tqdm
 from helpers.checks import check_int, check_seed
 from helpers.experiments import search_split
 from helpers.lang import tr
-from helpers.plots import new_figure, to_png
 from helpers.search import SEMINAR_RANGES, ValidationObjective
 from helpers.tuning import SeminarObjective
 
@@ -257,7 +256,10 @@ def main(argv=None):
     setting = {"epochs": args.epochs, "n_samples": args.samples, "hidden_sizes": hidden}
     # Optuna marks the gRPC proxy and the heartbeat as experimental; the server's console stays readable.
     warnings.filterwarnings("ignore", category=ExperimentalWarning)
-    serve(args.db, args.host, args.port, setting, args.heartbeat, args.grace)
+    try:
+        serve(args.db, args.host, args.port, setting, args.heartbeat, args.grace)
+    except (OSError, ValueError, TypeError) as error:
+        parser.exit(1, f"error: {error}\n")
 
 
 class ServerProcess:
@@ -354,22 +356,40 @@ class _ClassStorageProxy(GrpcStorageProxy):
         self._cache = GrpcClientCache(self._stub)
 
 
+def _target(host, port):
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+def _reachable(host, port, timeout):
+    """True once a gRPC connection to host:port is up; False as soon as it fails (refused, unknown host) or
+    after `timeout` seconds (nothing answers)."""
+    settled = threading.Event()
+    ready = []
+
+    def watch(state):
+        if state in (grpc.ChannelConnectivity.READY, grpc.ChannelConnectivity.TRANSIENT_FAILURE):
+            ready.append(state == grpc.ChannelConnectivity.READY)
+            settled.set()
+
+    with grpc.insecure_channel(_target(host, port)) as channel:
+        channel.subscribe(watch, try_to_connect=True)
+        settled.wait(timeout)
+        channel.unsubscribe(watch)
+    return bool(ready) and ready[0]
+
+
 def connect(address, timeout=CONNECT_TIMEOUT):
     """A storage connected to the class server at `address` ("host:port"); ConnectionError if no server answers
     within `timeout` seconds. Close it with .close()."""
     host, port = parse_address(address)
+    if not _reachable(host, port, timeout):
+        raise ConnectionError(
+            f"no class server answers at {address!r}: check the address the lecturer shows (host:port), that "
+            "this computer is on the same network, and that the server is running"
+        )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ExperimentalWarning)
-        storage = _ClassStorageProxy(host=host, port=port)
-    try:
-        storage.wait_server_ready(timeout=timeout)
-    except ConnectionError:
-        storage.close()
-        raise ConnectionError(
-            f"no class server answers at {address!r} within {timeout:g} s: check the address the lecturer shows "
-            "(host:port), that this computer is on the same network, and that the server is running"
-        ) from None
-    return storage
+        return _ClassStorageProxy(host=_target(host, port).rpartition(":")[0], port=port)
 
 
 def _load_class_study(storage, address, sampler=None, pruner=None):
@@ -377,6 +397,10 @@ def _load_class_study(storage, address, sampler=None, pruner=None):
         return optuna.load_study(study_name=STUDY_NAME, storage=storage, sampler=sampler, pruner=pruner)
     except KeyError:
         raise ConnectionError(f"{address} answers, but it holds no class search: is it a class server?") from None
+    except grpc.RpcError as error:
+        if isinstance(error, grpc.Call) and error.code() == grpc.StatusCode.UNIMPLEMENTED:
+            raise ConnectionError(f"{address} answers, but it is not a class server: check the port") from None
+        raise
 
 
 def _lost(address, error):
@@ -448,8 +472,8 @@ def contribute(address, name, n_trials=5, seed=None, data=None, progress=True):
         setting = study.user_attrs
         objective = class_objective(setting, data)
         interval = check_int("heartbeat_interval", setting["heartbeat_interval"], low=1)
-        with tqdm(total=n_trials, desc=tr(f"{name}의 시행", f"{name}'s trials"), unit="trial") as bar:
-            bar.disable = not progress
+        desc = tr(f"{name}의 시행", f"{name}'s trials")
+        with tqdm(total=n_trials, desc=desc, unit="trial", disable=not progress) as bar:
             for _ in range(n_trials):
                 frozen = _run_one(study, objective, name, interval)
                 mine.append(frozen)
@@ -569,6 +593,8 @@ def standings_html(board):
 
 def plot_standings(board, ranges=SEMINAR_RANGES):
     """Every finished trial at (lr, λ), coloured by validation accuracy; pruned ones as grey crosses."""
+    from helpers.plots import new_figure  # matplotlib: only the projector needs it, not the laptops' workers
+
     fig, ax = new_figure(6.0, 4.2)
     if board.pruned:
         lr, weight_decay = np.array(board.pruned).T
@@ -625,6 +651,8 @@ class Leaderboard(w.VBox):
             )
             return False
         self.table.value = standings_html(board)
+        from helpers.plots import to_png
+
         self.plot.value = to_png(plot_standings(board))
         stamp = time.strftime("%H:%M:%S")
         self.status.value = html.escape(tr(f"{self.address} · {stamp} 갱신", f"{self.address} · updated {stamp}"))
