@@ -126,6 +126,13 @@ class _ClassStorage(RDBStorage):
             super().set_trial_user_attr(trial_id, key, value)
 
 
+def _fast_sqlite(connection, _record):
+    """Write-ahead log, synced at checkpoints: a write costs no disk flush of its own (about 15 ms less per
+    call, measured on ext4). A killed server loses nothing; a power cut may lose the last moments' trials."""
+    connection.execute("PRAGMA journal_mode=WAL")
+    connection.execute("PRAGMA synchronous=NORMAL")
+
+
 def open_class_study(db, setting=None, heartbeat_interval=HEARTBEAT_INTERVAL, grace_period=GRACE_PERIOD):
     """The class study in the SQLite file `db`, created with `setting` if it is new, else loaded as saved.
     For the server process only. Returns (storage, study): the storage is the one the gRPC proxy serves."""
@@ -136,6 +143,10 @@ def open_class_study(db, setting=None, heartbeat_interval=HEARTBEAT_INTERVAL, gr
         backend = _ClassStorage(
             f"sqlite:///{Path(db).resolve()}", heartbeat_interval=heartbeat_interval, grace_period=grace_period
         )
+    import sqlalchemy  # the server's only: the laptops start faster without it
+
+    sqlalchemy.event.listen(backend.engine, "connect", _fast_sqlite)
+    backend.engine.dispose()  # connections opened before the listener (creating the tables) get the pragmas too
     storage = get_storage(backend)  # Optuna's in-process cache, as run_grpc_proxy_server's documentation asks
     study = optuna.create_study(storage=storage, study_name=STUDY_NAME, direction="maximize", load_if_exists=True)
     saved = study.user_attrs

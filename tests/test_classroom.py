@@ -242,7 +242,7 @@ def test_contribute_runs_trials_under_the_students_name(server, data):
     board = classroom.leaderboard(running.address, interval=0.5)
     try:
         assert "&lt;img src=x onerror=alert(1)&gt;" in board.table.value and "<img" not in board.table.value
-        assert board.plot.value.startswith(b"\x89PNG")
+        assert bytes(board.plot.value[:4]) == b"\x89PNG"
         assert board.running
     finally:
         board.close()
@@ -275,11 +275,10 @@ def test_load_30_laptops_by_5_trials_all_finish_and_the_leaderboard_shows_the_be
     best = max(complete, key=lambda trial: (trial.value, -trial.number))
     board = classroom.leaderboard(running.address, interval=60)
     board.close()
+    assert f"{len(complete)} · " in board.table.value and f"{150 - len(complete)} · " in board.table.value
     first_row = board.table.value.split("<td>")[1:6]
     assert first_row[0].startswith("1<") and first_row[1].startswith(best.user_attrs["name"])
     assert first_row[4].startswith(f"{best.value:.2f}")
-    counts = classroom.standings(board.study).counts
-    assert counts == {"RUNNING": 0, "COMPLETE": len(complete), "PRUNED": 150 - len(complete), "FAIL": 0, "WAITING": 0}
 
 
 @pytest.mark.slow
