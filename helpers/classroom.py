@@ -72,6 +72,15 @@ NAME_KEY = "name"  # the trial user attribute that holds the student's name
 HEARTBEAT_KEY = "heartbeat"  # the trial user attribute a laptop sends as its heartbeat (never stored)
 CONNECT_TIMEOUT = 5.0  # seconds to reach the server before giving up
 CALL_TIMEOUT = 10.0  # seconds one call to the server may take
+# A channel's own connection (not one shared by every channel to the same address in this process), and retries
+# at most 2 s apart once the server is gone (gRPC's default backoff grows to 2 minutes): a restarted server is
+# found again within seconds.
+CHANNEL_OPTIONS = [
+    ("grpc.max_receive_message_length", -1),  # as Optuna's own channel: a big study is one long message
+    ("grpc.use_local_subchannel_pool", 1),
+    ("grpc.initial_reconnect_backoff_ms", 500),
+    ("grpc.max_reconnect_backoff_ms", 2000),
+]
 MAX_NAME_LENGTH = 40
 MAX_TRIALS = 1000  # per contribute call
 SETTING = {"epochs": 20, "n_samples": 500, "hidden_sizes": [100] * 6}  # the seminar's search, 20 epochs a trial
@@ -265,8 +274,10 @@ def main(argv=None):
     args = parser.parse_args(argv)
     hidden = [int(size) for size in args.hidden.split(",")]
     setting = {"epochs": args.epochs, "n_samples": args.samples, "hidden_sizes": hidden}
-    # Optuna marks the gRPC proxy and the heartbeat as experimental; the server's console stays readable.
+    # The server's console stays readable: Optuna marks the gRPC proxy and the heartbeat as experimental, and
+    # logs every start; this function prints what the lecturer needs.
     warnings.filterwarnings("ignore", category=ExperimentalWarning)
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
     try:
         serve(args.db, args.host, args.port, setting, args.heartbeat, args.grace)
     except (OSError, ValueError, TypeError) as error:
@@ -357,12 +368,13 @@ class _Deadline(grpc.UnaryUnaryClientInterceptor):
 
 
 class _ClassStorageProxy(GrpcStorageProxy):
-    """GrpcStorageProxy whose every call has a deadline. Optuna's sets none: a server that vanished from the
-    network (its laptop closed, the Wi-Fi lost) would hang each call until TCP gives up, many minutes later."""
+    """GrpcStorageProxy with a channel of its own (CHANNEL_OPTIONS) and a deadline on every call. Optuna's sets
+    none: a server that vanished from the network (its laptop closed, the Wi-Fi lost) would hang each call until
+    TCP gives up, many minutes later."""
 
     def _setup(self):
-        super()._setup()
-        self._channel = grpc.intercept_channel(self._channel, _Deadline())
+        channel = grpc.insecure_channel(f"{self._host}:{self._port}", options=CHANNEL_OPTIONS)
+        self._channel = grpc.intercept_channel(channel, _Deadline())
         self._stub = StorageServiceStub(self._channel)
         self._cache = GrpcClientCache(self._stub)
 
@@ -382,7 +394,7 @@ def _reachable(host, port, timeout):
             ready.append(state == grpc.ChannelConnectivity.READY)
             settled.set()
 
-    with grpc.insecure_channel(_target(host, port)) as channel:
+    with grpc.insecure_channel(_target(host, port), options=CHANNEL_OPTIONS) as channel:
         channel.subscribe(watch, try_to_connect=True)
         settled.wait(timeout)
         channel.unsubscribe(watch)
@@ -400,7 +412,7 @@ def connect(address, timeout=CONNECT_TIMEOUT):
         )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ExperimentalWarning)
-        return _ClassStorageProxy(host=_target(host, port).rpartition(":")[0], port=port)
+        return _ClassStorageProxy(host=f"[{host}]" if ":" in host else host, port=port)
 
 
 def _load_class_study(storage, address, sampler=None, pruner=None):
@@ -671,7 +683,10 @@ class Leaderboard(w.VBox):
 
     def _run(self):
         while not self._stop.wait(self.interval):
-            self.refresh()
+            try:
+                self.refresh()
+            except Exception as error:  # whatever a client wrote, the projector's panel keeps running
+                self.status.value = html.escape(tr(f"갱신 실패: {error!r}", f"refresh failed: {error!r}"))
 
     def start(self):
         self._thread.start()

@@ -341,10 +341,14 @@ def test_server_killed_and_restarted_keeps_every_finished_trial(server, data, tm
     assert not thread.is_alive(), "contribute hung after the server died"
     assert errors and "stopped answering" in str(errors[0][1]) and errors[0][0] - killed < classroom.CALL_TIMEOUT + 2
 
+    board = classroom.leaderboard(first.address, interval=0.5)
     first.kill()  # SIGKILL: no clean shutdown
+    assert wait_for(lambda: "응답하지" in board.status.value or "does not answer" in board.status.value, 10)
     again = server(port=port)
     after = [(t.number, t.state, t.value, t.params, t.user_attrs["name"]) for t in class_trials(again.address)]
     assert after == before
+    assert wait_for(lambda: "갱신" in board.status.value or "updated" in board.status.value, 15), board.status.value
+    board.close()
     classroom.contribute(again.address, name="민지", n_trials=1, seed=1, data=data, progress=False)  # goes on
     assert len(class_trials(again.address)) == len(before) + 1
 
