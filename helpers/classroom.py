@@ -456,9 +456,10 @@ class _Heartbeat:
         self._thread.start()
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, exc_type, *exc):
         self._stop.set()
-        self._thread.join()
+        if exc_type is None:  # (after an error the thread may wait for a server that is gone: let it)
+            self._thread.join()
 
 
 def class_objective(setting, data=None):
@@ -520,7 +521,9 @@ def _run_one(study, objective, name, interval):
         return study.tell(trial, state=TrialState.PRUNED, skip_if_finished=True)
     except UpdateFinishedTrialError:  # the server failed it (no heartbeat for too long, e.g. the laptop slept)
         return study.tell(trial, state=TrialState.FAIL, skip_if_finished=True)
-    except BaseException:  # Ctrl+C, a lost server: say FAIL now rather than after the grace period, if it answers
+    except grpc.RpcError:
+        raise  # the server is gone: once it runs again, it fails this trial itself (its heartbeat is stale)
+    except BaseException:  # Ctrl+C, a bug: say FAIL now rather than after the grace period
         with contextlib.suppress(grpc.RpcError):
             study.tell(trial, state=TrialState.FAIL, skip_if_finished=True)
         raise

@@ -358,6 +358,31 @@ def test_server_killed_and_restarted_keeps_every_finished_trial(server, data, tm
 
 
 @pytest.mark.slow
+def test_a_frozen_server_gives_a_clear_error_after_the_call_deadline_not_a_hang(server, data):
+    running = server(["--epochs", "2000", *TINY[2:]])  # long trials: the server freezes mid-trial
+    errors = []
+
+    def student():
+        try:
+            classroom.contribute(running.address, name="민지", n_trials=1, seed=0, data=data, progress=False)
+        except ConnectionError as error:
+            errors.append((time.monotonic(), error))
+
+    thread = threading.Thread(target=student)
+    thread.start()
+    assert wait_for(lambda: any(t.intermediate_values for t in class_trials(running.address)), 60)
+    running.process.send_signal(signal.SIGSTOP)  # a laptop lid closed, the Wi-Fi gone: no answer, no reset
+    frozen = time.monotonic()
+    try:
+        thread.join(timeout=classroom.CALL_TIMEOUT + 10)
+        assert not thread.is_alive(), "contribute hung on a frozen server"
+        assert errors and "DEADLINE_EXCEEDED" in str(errors[0][1])
+        assert errors[0][0] - frozen < classroom.CALL_TIMEOUT + 3
+    finally:
+        running.process.send_signal(signal.SIGCONT)
+
+
+@pytest.mark.slow
 def test_a_second_server_on_the_same_file_or_port_is_refused(server, tmp_path):
     running = server()
     port = int(running.address.rsplit(":", 1)[1])
