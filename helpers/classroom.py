@@ -64,6 +64,7 @@ from tqdm.auto import tqdm
 from helpers.checks import check_int, check_seed
 from helpers.experiments import search_split
 from helpers.lang import tr
+from helpers.net import check_hidden_sizes
 from helpers.search import SEMINAR_RANGES, ValidationObjective
 from helpers.tuning import SeminarObjective
 
@@ -75,12 +76,12 @@ CALL_TIMEOUT = 10.0  # seconds one call to the server may take
 # A channel's own connection (not one shared by every channel to the same address in this process), and retries
 # at most 2 s apart once the server is gone (gRPC's default backoff grows to 2 minutes): a restarted server is
 # found again within seconds.
-CHANNEL_OPTIONS = [
+CHANNEL_OPTIONS = (
     ("grpc.max_receive_message_length", -1),  # as Optuna's own channel: a big study is one long message
     ("grpc.use_local_subchannel_pool", 1),
     ("grpc.initial_reconnect_backoff_ms", 500),
     ("grpc.max_reconnect_backoff_ms", 2000),
-]
+)
 MAX_NAME_LENGTH = 40
 MAX_TRIALS = 1000  # per contribute call
 SETTING = {"epochs": 20, "n_samples": 500, "hidden_sizes": [100] * 6}  # the seminar's search, 20 epochs a trial
@@ -142,6 +143,20 @@ def _fast_sqlite(connection, _record):
     connection.execute("PRAGMA synchronous=NORMAL")
 
 
+def check_setting(setting):
+    """The setting of a new class search: {"epochs": >= 1, "n_samples": >= 125 (a 20 % validation split leaves
+    at least one batch of 100 to train on), "hidden_sizes": [width, ...]}; missing keys take SETTING's."""
+    setting = {**SETTING, **(setting or {})}
+    unknown = sorted(set(setting) - set(SETTING))
+    if unknown:
+        raise ValueError(f"setting has unknown keys {unknown}; it knows {sorted(SETTING)}")
+    return {
+        "epochs": check_int("epochs", setting["epochs"], low=1),
+        "n_samples": check_int("n_samples", setting["n_samples"], low=125),
+        "hidden_sizes": list(check_hidden_sizes(setting["hidden_sizes"])),
+    }
+
+
 def open_class_study(db, setting=None, heartbeat_interval=HEARTBEAT_INTERVAL, grace_period=GRACE_PERIOD):
     """The class study in the SQLite file `db`, created with `setting` if it is new, else loaded as saved.
     For the server process only. Returns (storage, study): the storage is the one the gRPC proxy serves."""
@@ -158,9 +173,8 @@ def open_class_study(db, setting=None, heartbeat_interval=HEARTBEAT_INTERVAL, gr
     backend.engine.dispose()  # connections opened before the listener (creating the tables) get the pragmas too
     storage = get_storage(backend)  # Optuna's in-process cache, as run_grpc_proxy_server's documentation asks
     study = optuna.create_study(storage=storage, study_name=STUDY_NAME, direction="maximize", load_if_exists=True)
-    saved = study.user_attrs
-    if "epochs" not in saved:
-        for key, value in {**SETTING, **(setting or {}), "ranges": SEMINAR_RANGES}.items():
+    if "epochs" not in study.user_attrs:  # a new file; a saved one keeps the setting it was made with
+        for key, value in {**check_setting(setting), "ranges": SEMINAR_RANGES}.items():
             study.set_user_attr(key, value)
     study.set_user_attr("heartbeat_interval", heartbeat_interval)  # the laptops beat as this server expects
     return storage, study
@@ -223,6 +237,7 @@ def serve(db, host="127.0.0.1", port=13000, setting=None, heartbeat_interval=HEA
           grace_period=GRACE_PERIOD):  # fmt: skip
     """Run the class server until Ctrl+C: the gRPC storage proxy in front of the one database file `db`."""
     port = check_int("port", port, low=1, high=65535)
+    check_setting(setting)
     _check_port_free(host, port)
     lock = _lock(db)
     storage, study = open_class_study(db, setting, heartbeat_interval, grace_period)

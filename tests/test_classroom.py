@@ -382,6 +382,27 @@ def test_a_frozen_server_gives_a_clear_error_after_the_call_deadline_not_a_hang(
         running.process.send_signal(signal.SIGCONT)
 
 
+@pytest.mark.parametrize(
+    ("setting", "error", "match"),
+    [
+        ({"epochs": 0}, ValueError, "epochs"),
+        ({"n_samples": 100}, ValueError, "n_samples"),
+        ({"hidden_sizes": 100}, TypeError, "hidden_sizes"),
+        ({"batch": 10}, ValueError, "unknown keys"),
+    ],
+)
+def test_a_setting_no_laptop_could_train_is_refused(setting, error, match):
+    with pytest.raises(error, match=match):
+        classroom.check_setting(setting)
+
+
+@pytest.mark.slow
+def test_the_server_command_refuses_a_bad_setting_before_it_starts(tmp_path):
+    with pytest.raises(RuntimeError, match="epochs"):
+        classroom.ServerProcess(tmp_path / "class.db", options=["--epochs", "0"])
+    assert not (tmp_path / "class.db").exists()
+
+
 @pytest.mark.slow
 def test_a_second_server_on_the_same_file_or_port_is_refused(server, tmp_path):
     running = server()
