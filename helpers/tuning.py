@@ -153,3 +153,28 @@ def top_decade_share(study, name="lr"):
         return math.nan
     high = max(trial.distributions[name].high for trial in study.trials if name in trial.distributions)
     return float(np.mean(np.asarray(values) >= high / 10))
+
+
+def optuna_figure(plot, *args, legend=True, **kwargs):
+    """One of Optuna's matplotlib figures as a PNG image for the notebook, e.g.
+    optuna_figure(optuna.visualization.matplotlib.plot_slice, study, params=["lr"]).
+
+    Optuna draws with pyplot and switches matplotlib to the ggplot style for good (plt.style.use): here the
+    style lasts for this figure only, and the figure is closed once it is a picture, so nothing depends on
+    pyplot's display machinery. legend=False leaves the legend out (plot_intermediate_values lists every trial).
+    """
+    import matplotlib
+    from IPython.display import Image
+    from matplotlib import pyplot
+
+    from helpers.plots import to_png  # imported before the context: the series' font settings stay
+
+    with matplotlib.rc_context():
+        axes = np.atleast_1d(plot(*args, **kwargs))
+        figure = axes.flat[0].figure
+        for ax in axes.flat:
+            if not legend and ax.get_legend() is not None:
+                ax.get_legend().remove()
+        png = to_png(figure)
+    pyplot.close(figure)
+    return Image(png)

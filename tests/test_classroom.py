@@ -178,6 +178,22 @@ def test_seminar_objective_stops_a_pruned_trial_early(fake_digits):
     assert [len(trial.intermediate_values) for trial in study.trials] == [1, 1]
 
 
+def test_optuna_figure_is_a_png_and_keeps_optunas_style_and_pyplot_state_to_itself():
+    import matplotlib
+    from matplotlib import pyplot
+    from optuna.visualization.matplotlib import plot_intermediate_values
+
+    from helpers.tuning import optuna_figure
+
+    study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=0))
+    study.optimize(lambda trial: trial.report(trial.suggest_float("x", 0, 1), 1) or 0.0, n_trials=3)
+    before = dict(matplotlib.rcParams)
+    image = optuna_figure(plot_intermediate_values, study, legend=False)
+    assert image.data[:4] == b"\x89PNG"
+    assert dict(matplotlib.rcParams) == before  # Optuna's plt.style.use("ggplot") did not outlive the figure
+    assert pyplot.get_fignums() == []
+
+
 def test_seminar_objective_refuses_what_it_cannot_train():
     with pytest.raises(TypeError, match="ValidationObjective"):
         SeminarObjective({"x": 1})
