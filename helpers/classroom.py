@@ -394,8 +394,9 @@ class _ClassStorageProxy(GrpcStorageProxy):
         self._cache = GrpcClientCache(self._stub)
 
 
-def _target(host, port):
-    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+def _bracketed(host):
+    """An IPv6 host as an address writes it: ::1 -> [::1]."""
+    return f"[{host}]" if ":" in host else host
 
 
 def _reachable(host, port, timeout):
@@ -409,7 +410,7 @@ def _reachable(host, port, timeout):
             ready.append(state == grpc.ChannelConnectivity.READY)
             settled.set()
 
-    with grpc.insecure_channel(_target(host, port), options=CHANNEL_OPTIONS) as channel:
+    with grpc.insecure_channel(f"{_bracketed(host)}:{port}", options=CHANNEL_OPTIONS) as channel:
         channel.subscribe(watch, try_to_connect=True)
         settled.wait(timeout)
         channel.unsubscribe(watch)
@@ -427,7 +428,7 @@ def connect(address, timeout=CONNECT_TIMEOUT):
         )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ExperimentalWarning)
-        return _ClassStorageProxy(host=f"[{host}]" if ":" in host else host, port=port)
+        return _ClassStorageProxy(host=_bracketed(host), port=port)
 
 
 def _load_class_study(storage, address, sampler=None, pruner=None):
