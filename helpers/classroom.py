@@ -61,7 +61,7 @@ from optuna.storages._grpc.client import GrpcClientCache
 from optuna.trial import TrialState
 from tqdm.auto import tqdm
 
-from helpers.checks import check_int, check_seed
+from helpers.checks import check_int, check_number, check_seed
 from helpers.experiments import search_split
 from helpers.lang import tr
 from helpers.net import check_hidden_sizes
@@ -731,12 +731,11 @@ def leaderboard(address, interval=3.0, top=10):
     """The live panel for the projector: the class's best `top` trials (name, lr, λ, val acc), a scatter over
     (lr, λ) coloured by val acc, the trials done, running and failed; refreshed every `interval` seconds.
     ConnectionError at once if no class server answers at `address`."""
-    if not _real(interval) or interval < 0.5:
-        raise ValueError(f"interval must be a number of seconds >= 0.5, got {interval!r}")
+    interval = check_number("interval", interval, low=0.5)  # seconds
     top = check_int("top", top, low=1, high=100)
     storage = connect(address)
     try:
-        board = Leaderboard(storage, address, float(interval), top)
+        board = Leaderboard(storage, address, interval, top)
         if not board.refresh():
             raise ConnectionError(f"the class server at {address} answers but does not deliver its trials")
     except BaseException:
