@@ -23,8 +23,21 @@ import numpy as np
 import optuna
 
 from helpers.checks import check_int, check_seed
+from helpers.lang import tr
 from helpers.search import SEMINAR_RANGES, ValidationObjective, check_ranges
 from helpers.train import STOP
+
+# Optuna's figure texts as the Korean edition shows them (the seminar's objective value is a validation accuracy)
+OPTUNA_TEXTS_KO = {
+    "Slice Plot": "값별 검증 정확도 (Slice Plot)",
+    "Intermediate Values Plot": "에폭별 검증 정확도 (Intermediate Values Plot)",
+    "Optimization History Plot": "시행별 검증 정확도 (Optimization History Plot)",
+    "Objective Value": "검증 정확도",
+    "Intermediate Value": "검증 정확도",
+    "Best Value": "지금까지의 최고",
+    "Step": "에폭",
+    "Trial": "시행 번호",
+}
 
 
 def training_seed(seed, number):
@@ -138,6 +151,7 @@ def optuna_figure(plot, *args, legend=True, **kwargs):
     Optuna draws with pyplot and switches matplotlib to the ggplot style for good (plt.style.use): here the
     style lasts for this figure only, and the figure is closed once it is a picture, so nothing depends on
     pyplot's display machinery. legend=False leaves the legend out (plot_intermediate_values lists every trial).
+    In Korean (helpers.lang), Optuna's titles and axis labels are shown in Korean (OPTUNA_TEXTS_KO).
     """
     import matplotlib
     from IPython.display import Image
@@ -151,6 +165,9 @@ def optuna_figure(plot, *args, legend=True, **kwargs):
         for ax in axes.flat:
             if not legend and ax.get_legend() is not None:
                 ax.get_legend().remove()
+        for text in figure.findobj(matplotlib.text.Text):
+            if text.get_text() in OPTUNA_TEXTS_KO:
+                text.set_text(tr(OPTUNA_TEXTS_KO[text.get_text()], text.get_text()))
         png = to_png(figure)
     pyplot.close(figure)
     return Image(png)
