@@ -29,7 +29,7 @@ from helpers.train import STOP
 
 # Optuna's figure texts as the Korean edition shows them (the seminar's objective value is a validation accuracy)
 OPTUNA_TEXTS_KO = {
-    "Slice Plot": "값별 검증 정확도 (Slice Plot)",
+    "Slice Plot": "값에 따른 검증 정확도 (Slice Plot)",
     "Intermediate Values Plot": "에폭별 검증 정확도 (Intermediate Values Plot)",
     "Optimization History Plot": "시행별 검증 정확도 (Optimization History Plot)",
     "Objective Value": "검증 정확도",
