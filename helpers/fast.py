@@ -34,7 +34,7 @@ class FastBatchNorm(BatchNorm):
         self.running_mean = self.momentum * self.running_mean + (1 - self.momentum) * mu
         self.running_var = self.momentum * self.running_var + (1 - self.momentum) * var
         self.x_centered, self.std, self.x_hat = x_centered, std, True  # x_hat: not formed, only marked as stored
-        out = x_centered * (gamma / std)
+        out = x_centered * (gamma * (1 / std))  # not gamma / std: the notebooks' saved numbers come from this
         out += beta
         return out
 
