@@ -56,6 +56,7 @@ class Affine:
         self.x = None
 
     def forward(self, x, train=True):
+        x = np.asarray(x)  # a list of rows works too
         check_shape(self, "x", x, ("N", self.params["W"].shape[0]))
         self.x = x if train else None
         out = x @ self.params["W"]
@@ -77,6 +78,7 @@ class Relu:
         self.mask = None
 
     def forward(self, x, train=True):
+        x = np.asarray(x)  # a list of rows works too
         self.mask = x > 0 if train else None
         return np.maximum(0, x)
 
@@ -93,6 +95,7 @@ class Sigmoid:
         self.out = None
 
     def forward(self, x, train=True):
+        x = np.asarray(x)  # a list of rows works too
         with np.errstate(over="ignore"):  # exp(-x) overflows to inf for x << 0, and 1/inf = 0 is right
             out = 1 / (1 + np.exp(-x))
         self.out = out if train else None
@@ -127,6 +130,7 @@ class BatchNorm:
         self.x_hat = None
 
     def forward(self, x, train=True):
+        x = np.asarray(x)  # a list of rows works too
         gamma, beta = self.params["gamma"], self.params["beta"]
         check_shape(self, "x", x, ("N", len(gamma)))
         if not train:
@@ -197,6 +201,7 @@ class Dropout:
         self.mask = None
 
     def forward(self, x, train=True):
+        x = np.asarray(x)  # a list of rows works too
         if train:
             # training: drop each unit with probability dropout_ratio (mask False), in forward and in backward
             self.mask = self.rng.random(x.shape, dtype=np.float32) >= self.dropout_ratio
@@ -223,6 +228,7 @@ class SoftmaxWithLoss:
         self.t = None
 
     def forward(self, x, t):
+        x = np.asarray(x)  # a list of rows works too
         check_shape(self, "x", x, ("N", "C"))
         t = self._labels(t, x.shape)
         shifted = x - x.max(axis=1, keepdims=True)

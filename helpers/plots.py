@@ -110,6 +110,8 @@ def plot_runs(runs, epochs=None, eval_name=None, title="", previous=(), fig_ax=N
     Returns the Figure.
     """
     check_runs("runs", runs)
+    if epochs is not None:
+        epochs = check_int("epochs", epochs, low=0)  # 0 as None: the longest run's
     fig, ax = fig_ax or new_figure()
     for label, history in previous:
         draw_run(ax, history, label, "0.55", eval_name, faint=True)

@@ -6,7 +6,7 @@ from helpers import experiments as ex
 from helpers.data import load_mnist
 from helpers.figures import MAKERS, show_figure
 from helpers.figures import main as figures_main
-from helpers.train import STOP, fit
+from helpers.train import STOP, History, fit
 
 
 @pytest.fixture(scope="module")
@@ -140,3 +140,10 @@ def test_an_overfitting_run_without_test_images_names_n_test(data):
 def test_a_search_on_fewer_images_than_n_samples_names_n_samples(data):
     with pytest.raises(ValueError, match=r"n_samples must be an integer in \[2, 300\], got 500"):
         ex.search_objective(data)
+
+
+def test_epochs_to_reach_given_a_history_says_to_pass_one_of_its_curves():
+    history = History(epochs=2, train_acc=[0.1, 0.5, 0.95])
+    assert ex.epochs_to_reach(history.train_acc, 0.9) == 2
+    with pytest.raises(TypeError, match=r"curve must be one accuracy curve, e.g. history.train_acc"):
+        ex.epochs_to_reach(history, 0.9)

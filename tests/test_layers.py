@@ -1,5 +1,6 @@
 """Every layer's backward against a numerical gradient in float64, plus batch norm and dropout behaviour."""
 
+import copy
 import warnings
 
 import numpy as np
@@ -327,3 +328,15 @@ def test_a_backward_with_a_dout_of_another_shape_than_the_output_is_refused(make
     ):
         layer.backward(np.ones((5, out.shape[1] + 1)))
     assert layer.backward(np.ones(out.shape)).shape == (5, 6)  # the right shape works
+
+
+@pytest.mark.parametrize(
+    "layer",
+    [Affine(np.ones((2, 3)), np.zeros(3)), Relu(), Sigmoid(), BatchNorm(2), Dropout(0.5, rng=0)],
+    ids=["Affine", "Relu", "Sigmoid", "BatchNorm", "Dropout"],
+)
+def test_a_layer_takes_a_list_of_rows_as_the_array_it_holds(layer):
+    rows = [[1.0, -2.0], [3.0, 4.0]]
+    twin = copy.deepcopy(layer)
+    np.testing.assert_array_equal(layer.forward(rows), twin.forward(np.array(rows)))
+    assert layer.backward(np.ones(layer.forward(rows).shape)).shape == (2, 2)

@@ -150,3 +150,9 @@ def test_plot_best_so_far_takes_a_search_s_results_as_their_curve():
     spent, best = results.best_so_far()
     np.testing.assert_array_equal(line.get_ydata()[-1], best[-1])
     assert any("0.60" in text for text in texts(fig))
+
+
+def test_plot_runs_names_epochs_that_are_not_a_whole_number():
+    with pytest.raises(TypeError, match=r"epochs must be an integer, got '20' \(str\)"):
+        plots.plot_runs({"a": run()}, epochs="20")
+    assert plots.plot_runs({"a": run()}, epochs=0).axes[0].get_xlim() == (0, 2)  # 0: the run's own length

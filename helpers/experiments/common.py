@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from helpers.checks import check_int
+from helpers.checks import check_array, check_int, check_number
 from helpers.data import load_mnist
 from helpers.layers import Relu, Sigmoid
 
@@ -56,5 +56,10 @@ def in_step(steps):
 
 def epochs_to_reach(curve, level):
     """The first epoch at which `curve` (accuracy per epoch) reaches `level`, or None if it never does."""
-    reached = np.flatnonzero(np.asarray(curve) >= level)
+    if hasattr(curve, "train_acc"):
+        raise TypeError(
+            "curve must be one accuracy curve, e.g. history.train_acc or history.eval_acc['test'], got History"
+        )
+    curve = check_array("curve", curve, ndim=1)
+    reached = np.flatnonzero(curve >= check_number("level", level))
     return int(reached[0]) if len(reached) else None
