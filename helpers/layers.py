@@ -36,9 +36,19 @@ def check_shape(layer, name, array, shape):
         raise ValueError(f"{type(layer).__name__}: {name} must have shape {wanted}, got shape {got}")
 
 
+def check_features(layer, x, n_features):
+    """x must be a batch (N, n_features). (A plain condition: it runs in every forward of every step.)"""
+    if x.ndim != 2 or x.shape[1] != n_features:
+        raise ValueError(f"{type(layer).__name__}: x must have shape (N, {n_features}), got shape {x.shape}")
+
+
 def check_dout(layer, dout, out_shape):
     """backward's dout must have the shape of the forward's output."""
-    check_shape(layer, "dout (the gradient of the forward's output)", dout, out_shape)
+    if np.shape(dout) != out_shape:
+        raise ValueError(
+            f"{type(layer).__name__}: dout (the gradient of the forward's output) must have shape {out_shape}, "
+            f"got shape {np.shape(dout)}"
+        )
 
 
 class Affine:
@@ -57,7 +67,7 @@ class Affine:
 
     def forward(self, x, train=True):
         x = np.asarray(x)  # a list of rows works too
-        check_shape(self, "x", x, ("N", self.params["W"].shape[0]))
+        check_features(self, x, self.params["W"].shape[0])
         self.x = x if train else None
         out = x @ self.params["W"]
         out += self.params["b"]  # in place: `x @ W + b` would make a second (N, D_out) array
@@ -132,7 +142,7 @@ class BatchNorm:
     def forward(self, x, train=True):
         x = np.asarray(x)  # a list of rows works too
         gamma, beta = self.params["gamma"], self.params["beta"]
-        check_shape(self, "x", x, ("N", len(gamma)))
+        check_features(self, x, len(gamma))
         if not train:
             self.x_centered = self.std = self.x_hat = None
             x_hat = (x - self.running_mean) / np.sqrt(self.running_var + self.eps)

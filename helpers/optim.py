@@ -28,7 +28,7 @@ def check_grads(params, grads):
     for key, grad in grads.items():
         if key not in params:
             raise ValueError(f"grads[{key!r}] has no parameter of that name: params has {sorted(params)}")
-        if np.shape(grad) != np.shape(params[key]):
+        if getattr(grad, "shape", None) != getattr(params[key], "shape", ()):
             raise ValueError(
                 f"grads[{key!r}] has shape {np.shape(grad)}, but params[{key!r}] has shape {np.shape(params[key])}: "
                 "a gradient has the shape of its parameter"
