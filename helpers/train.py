@@ -200,7 +200,7 @@ def _checked(net):
 def _loss_and_gradient(net, x, t, checked):
     """(loss as a float, gradients) of one mini-batch; a clear error if the net returns something else."""
     result = net.loss_and_gradient(x, t, **checked)
-    if not (isinstance(result, tuple) and len(result) == 2 and isinstance(result[1], Mapping)):
+    if not (isinstance(result, (tuple, list)) and len(result) == 2 and isinstance(result[1], Mapping)):
         raise TypeError(
             f"net.loss_and_gradient(x, t) must return a pair (loss, grads), grads a dict {{name: gradient}}; "
             f"{type(net).__name__}'s returned {type(result).__name__}"

@@ -46,16 +46,8 @@ def seminar_search(
     from helpers.search import SEMINAR_RANGES, random_search
 
     objective = search_objective(data, n_samples)
-    return random_search(
-        objective,
-        SEMINAR_RANGES if ranges is None else ranges,
-        n_trials,
-        epochs,
-        seed,
-        n_jobs=n_jobs,
-        progress=progress,
-        callback=callback,
-    )
+    ranges = SEMINAR_RANGES if ranges is None else ranges
+    return random_search(objective, ranges, n_trials, epochs, seed, n_jobs=n_jobs, progress=progress, callback=callback)
 
 
 @dataclass
@@ -130,16 +122,9 @@ def search_halving(
     """Successive halving on the seminar's objective: the same first trials as seminar_search with this seed."""
     from helpers.search import SEMINAR_RANGES, successive_halving
 
+    ranges = SEMINAR_RANGES if ranges is None else ranges
     return successive_halving(
-        search_objective(data),
-        SEMINAR_RANGES if ranges is None else ranges,
-        n_trials,
-        min_epochs,
-        max_epochs,
-        eta,
-        seed,
-        n_jobs,
-        progress,
+        search_objective(data), ranges, n_trials, min_epochs, max_epochs, eta, seed, n_jobs, progress
     )
 
 
