@@ -15,6 +15,7 @@ Every control has a stable CSS class (`dl-std`, `dl-train`, `dl-status`, `dl-plo
 Results are cached by every setting and the seed: moving back to a trained setting shows it at once.
 """
 
+import html
 import math
 import numbers
 import threading
@@ -205,10 +206,11 @@ def accuracy_text(history, name="train"):
 
 def end_note(history):
     if history.diverged:
+        reason = html.escape(history.diverged_reason or tr("손실이 발산함", "the loss blew up"))
         return tr(
-            f" · 에폭 {history.epoch + 1}에서 <b>발산(diverged)</b>: 손실이 발산해 학습을 멈췄습니다. "
+            f" · 에폭 {history.epoch + 1}에서 <b>발산(diverged)</b>: {reason}. 학습을 멈췄습니다. "
             "학습률이나 초기 가중치 표준편차를 줄여 보세요.",
-            f" · <b>diverged</b> at epoch {history.epoch + 1}: the loss blew up, so training stopped. "
+            f" · <b>diverged</b> at epoch {history.epoch + 1}: {reason}, so training stopped. "
             "Try a smaller learning rate or initial std.",
         )
     if history.stopped:
