@@ -77,6 +77,28 @@ def test_live_part_of_the_grid_with_bn_learns_at_every_std_without_bn_at_none(da
         assert grid[float(std)]["with BN"].train_acc[1] > 0.15, std
 
 
+@pytest.mark.slow
+def test_full_grid_matches_what_the_notebook_says_of_it(data):
+    grid = ex.batchnorm_grid(data=data, progress=False)
+    stds = list(grid)  # 1, 0.54, 0.29, 0.16, 0.086, 0.046, ... 1e-4
+    bn = {std: runs["with BN"] for std, runs in grid.items()}
+    plain = {std: runs["without BN"] for std, runs in grid.items()}
+    assert all(history.final() > 0.3 for history in bn.values())  # batch norm learns at every std
+    assert [std for std in stds if plain[std].final() > 0.8] == stds[2:4]  # 0.29 and 0.16 only
+    assert plain[stds[4]].final() < 0.4
+    assert plain[stds[0]].diverged and plain[stds[1]].diverged
+    for std in stds:
+        if std <= 0.05:  # rises from the first epoch; two epochs in, far ahead of the plain net (below 0.2)
+            assert bn[std].train_acc[1] > 0.15, std
+            assert bn[std].train_acc[2] > 0.35 > 0.2 > plain[std].train_acc[2], std
+        if 0.001 <= std <= 0.05:
+            assert bn[std].final() >= 0.96, std
+        if std > 0.1:
+            assert bn[std].final() < 0.9, std
+    for std in stds[2:4]:  # near He's sqrt(2/100): the plain net is faster
+        assert plain[std].train_acc[5] > bn[std].train_acc[5], std
+
+
 def test_without_bn_activations_shrink_layer_by_layer_with_bn_they_keep_their_spread(data):
     def spreads(use_batchnorm):
         return [a[a != 0].std() for a in ex.batchnorm_activations(0.01, use_batchnorm=use_batchnorm, data=data)]
