@@ -46,7 +46,7 @@ def test_running_variance_from_zero_costs_a_short_warm_up(modes):
     from_zero = modes[0.0]
     test_mode, train_mode = from_zero.test_mode.train_acc, from_zero.train_mode.train_acc
     assert test_mode[1] < train_mode[1] - 0.1  # after one epoch the running averages still lag
-    assert test_mode[2] > 0.5
+    assert test_mode[2] > 0.7  # the notebook: "after 2 epochs above 0.7"
     assert abs(test_mode[4] - train_mode[4]) < 0.05  # four epochs later they agree
     assert from_zero.running_var[2] == pytest.approx(from_zero.data_var[2], rel=0.3)
 
