@@ -42,6 +42,7 @@ def overfitting_run(
     batch_size=100,
     hidden_sizes=(100,) * 6,
     dropout_inverted=False,
+    use_batchnorm=False,
     n_test=None,
     seed=0,
     data=None,
@@ -49,7 +50,8 @@ def overfitting_run(
 ):
     """The overfitting experiment: 300 samples, 784-100x6-10 ReLU, SGD, train and test accuracy each epoch.
 
-    weight_decay_lambda and dropout_ratio switch on the two cures. Returns a Run.
+    weight_decay_lambda and dropout_ratio switch on the two cures, use_batchnorm a batch norm before every
+    activation. Returns a Run.
     """
     (x, t), (x_test, t_test) = first_samples(data, n_train, n_test)
     net = MultiLayerNet(
@@ -57,13 +59,14 @@ def overfitting_run(
         weight_decay_lambda=weight_decay_lambda,
         dropout_ratio=dropout_ratio,
         dropout_inverted=dropout_inverted,
+        use_batchnorm=use_batchnorm,
         seed=seed,
     )
     run = Run(history=None)
 
     def record(history):
         run.weight_norm.append(weight_norm(net))
-        return callback(history) if callback is not None else False
+        return callback(history) if callback is not None else None
 
     run.history = fit(
         net,
@@ -84,4 +87,4 @@ def dropout_demo(ratio=0.5, shape=(4, 6), seed=0, inverted=False):
     layer = Dropout(ratio, inverted=inverted, rng=seed)
     x = np.ones(shape, dtype=np.float32)
     train_out = layer.forward(x, train=True)
-    return train_out, layer.mask, layer.forward(x, train=False)
+    return train_out, layer.mask.astype(x.dtype), layer.forward(x, train=False)
