@@ -91,10 +91,12 @@ def test_full_grid_matches_what_the_notebook_says_of_it(data):
         if std <= 0.05:  # rises from the first epoch; two epochs in, far ahead of the plain net (below 0.2)
             assert bn[std].train_acc[1] > 0.15, std
             assert bn[std].train_acc[2] > 0.35 > 0.2 > plain[std].train_acc[2], std
-        if 0.001 <= std <= 0.05:
+        if 0.002 <= std <= 0.05:
             assert bn[std].final() >= 0.96, std
-        if std > 0.1:
-            assert bn[std].final() < 0.9, std
+        if std > 0.1:  # slow even with batch norm: about 0.5-0.8 after 20 epochs
+            assert 0.4 < bn[std].final() < 0.9, std
+        if std < 0.001:  # a little lower at the tiny end: about 0.6-0.9
+            assert 0.5 < bn[std].final() < 0.95, std
     for std in stds[2:4]:  # near He's sqrt(2/100): the plain net is faster
         assert plain[std].train_acc[5] > bn[std].train_acc[5], std
 
