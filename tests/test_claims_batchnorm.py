@@ -119,3 +119,26 @@ def test_batch_norm_does_not_shrink_the_overfitting_gap_on_300_images(data):
     assert plain.train == bn.train == 1.0
     assert bn.gap > plain.gap + 0.1
     assert ex.epochs_to_reach(bn.history.train_acc, 1.0) < ex.epochs_to_reach(plain.history.train_acc, 1.0)
+
+
+# --- Bad input: clear errors naming the argument --------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("starts", "error", "message"),
+    [(1.0, TypeError, "running_var_starts must be a non-empty tuple"), ((0.0, -1.0), ValueError, "running_var_starts")],
+)
+def test_scoring_modes_rejects_bad_running_var_starts(data, starts, error, message):
+    with pytest.raises(error, match=message):
+        ex.batchnorm_scoring_modes(running_var_starts=starts, epochs=1, data=data)
+
+
+def test_train_mode_accuracy_rejects_a_batch_of_one_and_mismatched_labels(data):
+    from helpers.net import MultiLayerNet
+
+    (x, t), _ = ex.first_samples(data, 10, 0)
+    net = MultiLayerNet(use_batchnorm=True)
+    with pytest.raises(ValueError, match="batch_size"):
+        ex.train_mode_accuracy(net, x, t, batch_size=1)
+    with pytest.raises(ValueError, match="same length"):
+        ex.train_mode_accuracy(net, x, t[:5])

@@ -8,7 +8,7 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 from tqdm.auto import tqdm
 
-from helpers.checks import check_int
+from helpers.checks import check_int, check_number
 from helpers.experiments.common import first_samples, hidden_activations, in_step
 from helpers.gradcheck import check_layer_gradients
 from helpers.layers import BatchNorm
@@ -129,14 +129,16 @@ def train_mode_accuracy(net, x, t, batch_size=100):
     """The accuracy of `net` on (x, t) with every layer in train mode: each BatchNorm normalizes by the scored
     mini-batch's own mean and variance (batches of batch_size, in order) instead of its running averages.
     The running averages are left as they were: scoring teaches the net nothing.
-    x: (N, 784) float array, t: (N,) labels."""
+    x: (N, 784) float array, t: (N,) labels or one-hot; batch_size: 2 .. N (a batch of one has no variance)."""
+    x, labels = net.check_data(x, t)
+    batch_size = check_int("batch_size", batch_size, low=2, high=max(len(x), 2))
     batchnorms = [layer for layer in net.layers if isinstance(layer, BatchNorm)]
     saved = [(layer.running_mean.copy(), layer.running_var.copy()) for layer in batchnorms]
     correct = 0
     with threadpool_limits(limits=1, user_api="blas"):  # as train.py scores: a second thread only fights for cores
         for start, stop in batch_bounds(len(x), batch_size):
             scores = net.predict(x[start:stop], train=True)
-            correct += np.count_nonzero(scores.argmax(axis=1) == t[start:stop])
+            correct += np.count_nonzero(scores.argmax(axis=1) == labels[start:stop])
     for layer, (mean, var) in zip(batchnorms, saved, strict=True):
         layer.running_mean, layer.running_var = mean, var
     return correct / len(x)
@@ -174,9 +176,14 @@ def batchnorm_scoring_modes(
 
     Returns {start: ScoringModes}.
     """
+    if not isinstance(running_var_starts, (list, tuple)) or not running_var_starts:
+        raise TypeError(
+            f"running_var_starts must be a non-empty tuple of numbers >= 0, e.g. (0.0, 1.0), got {running_var_starts!r}"
+        )
+    starts = [check_number("running_var_starts", start, low=0) for start in running_var_starts]
     (x, t), _ = first_samples(data, n_train, 0)
     modes = {}
-    for start in running_var_starts:
+    for start in starts:
         net = MultiLayerNet(weight_init_std=weight_init_std, use_batchnorm=True, seed=seed)
         batchnorms = [layer for layer in net.layers if isinstance(layer, BatchNorm)]
         for layer in batchnorms:
