@@ -8,13 +8,18 @@ A `callback` gets the current histories after every epoch and returns None, or h
 
 from helpers.experiments.batch_normalization import (
     BN_STDS,
+    FinalAccuracy,
+    ScoringModes,
     activation_histograms,
     batchnorm_activations,
     batchnorm_gradient_check,
     batchnorm_grid,
     batchnorm_grid_parallel,
     batchnorm_modes_demo,
+    batchnorm_overfitting,
     batchnorm_pair,
+    batchnorm_scoring_modes,
+    train_mode_accuracy,
 )
 from helpers.experiments.common import (
     epochs_to_reach,
@@ -56,6 +61,11 @@ __all__ = [
     "batchnorm_activations",
     "batchnorm_gradient_check",
     "batchnorm_modes_demo",
+    "ScoringModes",
+    "batchnorm_scoring_modes",
+    "train_mode_accuracy",
+    "FinalAccuracy",
+    "batchnorm_overfitting",
     "DROPOUT_EPOCHS",
     "Run",
     "weight_norm",

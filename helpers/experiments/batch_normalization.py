@@ -1,19 +1,20 @@
 """Notebook 01: the recap of initial weight scales and the batch-normalization experiments."""
 
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, field
 from multiprocessing import get_all_start_methods, get_context
 
 import numpy as np
 from threadpoolctl import threadpool_limits
 from tqdm.auto import tqdm
 
-from helpers.checks import check_int
+from helpers.checks import check_int, check_number
 from helpers.experiments.common import first_samples, hidden_activations, in_step
 from helpers.gradcheck import check_layer_gradients
 from helpers.layers import BatchNorm
 from helpers.net import MultiLayerNet
 from helpers.optim import SGD
-from helpers.train import asks_to_stop, train_epochs
+from helpers.train import History, asks_to_stop, batch_bounds, fit, train_epochs
 
 BN_STDS = np.logspace(0, -4, 16)  # the book's 16 initial weight scales, 1 .. 1e-4
 
@@ -122,6 +123,113 @@ def batchnorm_modes_demo(n_features=3, batch_size=100, n_batches=100, seed=0):
         running_mean_last=layer.running_mean.copy(), test_mean=test_out.mean(axis=0), test_std=test_out.std(axis=0)
     )
     return {name: np.round(values, 2) + 0.0 for name, values in result.items()}  # + 0.0 turns -0.0 into 0.0
+
+
+def train_mode_accuracy(net, x, t, batch_size=100):
+    """The accuracy of `net` on (x, t) with every layer in train mode: each BatchNorm normalizes by the scored
+    mini-batch's own mean and variance (batches of batch_size, in order) instead of its running averages.
+    The running averages are left as they were: scoring teaches the net nothing.
+    x: (N, 784) float array, t: (N,) labels or one-hot; batch_size: 2 .. N (a batch of one has no variance)."""
+    x, labels = net.check_data(x, t)
+    batch_size = check_int("batch_size", batch_size, low=2, high=max(len(x), 2))
+    batchnorms = [layer for layer in net.layers if isinstance(layer, BatchNorm)]
+    saved = [(layer.running_mean.copy(), layer.running_var.copy()) for layer in batchnorms]
+    correct = 0
+    with threadpool_limits(limits=1, user_api="blas"):  # as train.py scores: a second thread only fights for cores
+        for start, stop in batch_bounds(len(x), batch_size):
+            scores = net.predict(x[start:stop], train=True)
+            correct += np.count_nonzero(scores.argmax(axis=1) == labels[start:stop])
+    for layer, (mean, var) in zip(batchnorms, saved, strict=True):
+        layer.running_mean, layer.running_var = mean, var
+    return correct / len(x)
+
+
+@dataclass
+class ScoringModes:
+    """One BN run scored two ways after every epoch, and its first BatchNorm layer's variance estimate.
+
+    test_mode: History whose train_acc is the accuracy with the running averages (as the book and the grid score);
+    train_mode: History of the same net's accuracy with each scored batch's own statistics;
+    running_var: the first BatchNorm layer's running variance after each epoch (mean over its 100 features);
+    data_var: what it estimates: the variance of that layer's input over the training images (mean over features).
+    """
+
+    test_mode: History
+    train_mode: History
+    running_var: list = field(default_factory=list)
+    data_var: list = field(default_factory=list)
+
+
+def batchnorm_scoring_modes(
+    weight_init_std=0.0074,
+    running_var_starts=(0.0, 1.0),
+    n_train=1000,
+    epochs=20,
+    lr=0.01,
+    batch_size=100,
+    seed=0,
+    data=None,
+):
+    """Notebook 01's train mode and test mode: the BN experiment's net (784-100x5-10 ReLU, batch norm before
+    every activation) trained once per value in running_var_starts, on identical mini-batches, with its
+    BatchNorm layers' running variance set to that value before the first step (0 is the book's start).
+
+    Returns {start: ScoringModes}.
+    """
+    if not isinstance(running_var_starts, (list, tuple)) or not running_var_starts:
+        raise TypeError(
+            f"running_var_starts must be a non-empty tuple of numbers >= 0, e.g. (0.0, 1.0), got {running_var_starts!r}"
+        )
+    starts = [check_number("running_var_starts", start, low=0) for start in running_var_starts]
+    (x, t), _ = first_samples(data, n_train, 0)
+    modes = {}
+    for start in starts:
+        net = MultiLayerNet(weight_init_std=weight_init_std, use_batchnorm=True, seed=seed)
+        batchnorms = [layer for layer in net.layers if isinstance(layer, BatchNorm)]
+        for layer in batchnorms:
+            layer.running_var[:] = start
+        run = ScoringModes(test_mode=None, train_mode=History(epochs=epochs))
+        for history in train_epochs(net, x, t, epochs=epochs, batch_size=batch_size, optimizer=SGD(lr), seed=seed):
+            run.test_mode = history
+            if history.diverged:
+                break
+            run.train_mode.train_acc.append(train_mode_accuracy(net, x, t, batch_size))
+            run.running_var.append(float(batchnorms[0].running_var.mean()))
+            with threadpool_limits(limits=1, user_api="blas"):
+                run.data_var.append(float((x @ net.params["W1"] + net.params["b1"]).var(axis=0).mean()))
+        run.train_mode.diverged = run.test_mode.diverged
+        modes[float(start)] = run
+    return modes
+
+
+@dataclass
+class FinalAccuracy:
+    """A run's final train and test accuracy, and its History (train accuracy per epoch)."""
+
+    train: float
+    test: float
+    history: History
+
+    @property
+    def gap(self):
+        """Final train accuracy minus final test accuracy."""
+        return self.train - self.test
+
+
+def batchnorm_overfitting(n_train=300, epochs=200, lr=0.01, batch_size=100, hidden_sizes=(100,) * 6, seed=0, data=None):
+    """The overfitting experiment (300 images, 784-100x6-10 ReLU, SGD) with and without batch norm, on
+    identical mini-batches. Only the final numbers are needed, so the test set is scored once, at the end.
+
+    Returns {"without BN": FinalAccuracy, "with BN": FinalAccuracy}.
+    """
+    (x, t), (x_test, t_test) = first_samples(data, n_train)
+    runs = {}
+    for label, use_bn in (("without BN", False), ("with BN", True)):
+        net = MultiLayerNet(hidden_sizes=hidden_sizes, use_batchnorm=use_bn, seed=seed)
+        history = fit(net, x, t, epochs=epochs, batch_size=batch_size, optimizer=SGD(lr), seed=seed)
+        with threadpool_limits(limits=1, user_api="blas"):
+            runs[label] = FinalAccuracy(history.final(), net.accuracy(x_test, t_test), history)
+    return runs
 
 
 # --- The live panel's grid: the pairs trained in worker processes ------------------------------------------------
