@@ -20,6 +20,7 @@ from helpers.experiments.common import (
     hidden_activations,
     in_step,
 )
+from helpers.experiments.dropout import MaskEnsemble, dropout_demo, mask_ensemble
 from helpers.experiments.hyperparameter_search import (
     SearchRound,
     coarse_to_fine,
@@ -35,9 +36,12 @@ from helpers.experiments.hyperparameter_search import (
 )
 from helpers.experiments.overfitting import (
     DROPOUT_EPOCHS,
+    OVERFITTING_EPOCHS,
     Run,
-    dropout_demo,
+    final_accuracies,
     overfitting_run,
+    shrinkage_curve,
+    validation_images,
     weight_norm,
 )
 
@@ -53,11 +57,17 @@ __all__ = [
     "batchnorm_activations",
     "batchnorm_gradient_check",
     "batchnorm_modes_demo",
+    "OVERFITTING_EPOCHS",
     "DROPOUT_EPOCHS",
     "Run",
     "weight_norm",
     "overfitting_run",
+    "shrinkage_curve",
+    "validation_images",
+    "final_accuracies",
     "dropout_demo",
+    "MaskEnsemble",
+    "mask_ensemble",
     "search_split",
     "search_objective",
     "seminar_search",
