@@ -135,7 +135,7 @@ def overfitting_run(
                     accuracy, loss = score(net, x_test, t_test)
                     history.eval_acc.setdefault("test", []).append(accuracy)
                     run.test_loss.append(loss)
-        return callback(history) if callback is not None else False
+        return callback(history) if callback is not None else None
 
     run.history = fit(net, x, t, epochs=epochs, batch_size=batch_size, optimizer=optimizer, seed=seed, callbacks=[record])
     return run
