@@ -36,7 +36,7 @@ from helpers.experiments.hyperparameter_search import (
 )
 from helpers.experiments.overfitting import (
     DROPOUT_EPOCHS,
-    OVERFITTING_EPOCHS,
+    WEIGHT_DECAY_EPOCHS,
     Run,
     final_accuracies,
     overfitting_run,
@@ -57,7 +57,7 @@ __all__ = [
     "batchnorm_activations",
     "batchnorm_gradient_check",
     "batchnorm_modes_demo",
-    "OVERFITTING_EPOCHS",
+    "WEIGHT_DECAY_EPOCHS",
     "DROPOUT_EPOCHS",
     "Run",
     "weight_norm",

@@ -15,7 +15,7 @@ from helpers.train import batch_bounds, fit
 
 # The book's overfit_weight_decay.py trains 200 epochs; its overfit_dropout.py asks its Trainer for 301, which
 # scores before each of them: epochs 0 .. 300 as History counts them.
-OVERFITTING_EPOCHS = 200
+WEIGHT_DECAY_EPOCHS = 200
 DROPOUT_EPOCHS = 300
 SCORE_SETS = ("train", "validation", "test")
 
@@ -57,7 +57,9 @@ def weight_norm(net):
     return float(np.sqrt(sum(np.vdot(W, W) for W in weights(net).values())))
 
 
-def shrinkage_curve(initial_norm, weight_decay_lambda, lr=0.01, epochs=OVERFITTING_EPOCHS, n_train=300, batch_size=100):
+def shrinkage_curve(
+    initial_norm, weight_decay_lambda, lr=0.01, epochs=WEIGHT_DECAY_EPOCHS, n_train=300, batch_size=100
+):
     """‖W‖ after each epoch if weight decay alone moved the weights: (1 - lr λ)^t ‖W₀‖ after t SGD steps.
 
     Every step W ← W - lr (∂L/∂W + λW) = (1 - lr λ) W - lr ∂L/∂W; without the data's gradient ∂L/∂W only the
@@ -88,7 +90,7 @@ def overfitting_run(
     weight_decay_lambda=0.0,
     dropout_ratio=0.0,
     n_train=300,
-    epochs=OVERFITTING_EPOCHS,
+    epochs=WEIGHT_DECAY_EPOCHS,
     lr=0.01,
     batch_size=100,
     hidden_sizes=(100,) * 6,
@@ -137,7 +139,9 @@ def overfitting_run(
                     run.test_loss.append(loss)
         return callback(history) if callback is not None else None
 
-    run.history = fit(net, x, t, epochs=epochs, batch_size=batch_size, optimizer=optimizer, seed=seed, callbacks=[record])
+    run.history = fit(
+        net, x, t, epochs=epochs, batch_size=batch_size, optimizer=optimizer, seed=seed, callbacks=[record]
+    )
     return run
 
 
