@@ -6,10 +6,10 @@ Korean verdict it must get. The answers in helpers.solutions are checked against
 
 import time
 import warnings
-from dataclasses import dataclass
 
 import numpy as np
 import pytest
+from fakes import trial_curves
 
 from helpers import exercises, solutions
 from helpers import search as search_module
@@ -669,24 +669,13 @@ def test_log_uniform_answer_matches_the_search():
     np.testing.assert_allclose(values, expected, rtol=1e-14)
 
 
-@dataclass
-class FakeHistory:
-    """What narrow reads of a trial's History: the final validation accuracy, and no divergence."""
-
-    val_acc: float
-    diverged: bool = False
-
-    def final(self, name):
-        return self.val_acc
-
-
 def test_narrow_answer_is_the_search_narrow_before_rounding():
     rng = np.random.default_rng(8)
     ranges = {"lr": (1e-6, 1e-2), "weight_decay": (1e-8, 1e-4)}
     trials = []
     for i, acc in enumerate(rng.permutation(np.linspace(0.1, 0.9, 30))):
         values = {"lr": 10 ** rng.uniform(-5, -3), "weight_decay": 10 ** rng.uniform(-7, -5)}
-        trials.append(search_module.Trial(i, values, FakeHistory(float(acc)), seed=i, epochs_spent=1))
+        trials.append(search_module.Trial(i, values, trial_curves(float(acc)), seed=i, epochs_spent=1))
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # values away from the edges: the search neither warns nor grows the range
         proposal = search_module.narrow(search_module.SearchResults(trials, ranges), top_k=8)

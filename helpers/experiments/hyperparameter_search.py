@@ -151,5 +151,5 @@ def load_search_summary(path=None):
     import json
     from pathlib import Path
 
-    path = Path(path) if path else Path(__file__).resolve().parent.parent / "figures" / "search_full.json"
+    path = Path(path) if path else Path(__file__).resolve().parents[2] / "figures" / "search_full.json"
     return json.loads(path.read_text())
