@@ -98,6 +98,18 @@ def test_validation_images_are_the_training_images_after_the_first_300(data):
     assert np.array_equal(x_val, x_train[300:1300]) and np.array_equal(t_val, t_train[300:1300])
 
 
+def test_mask_ensemble_scores_each_thinned_net_and_their_average(data):
+    x, t = data[1][0][:500], data[1][1][:500]
+    no_dropout = ex.mask_ensemble(MultiLayerNet(hidden_sizes=(100,) * 6, seed=0), x, t, n_masks=(1, 3))
+    assert no_dropout.single_masks == [no_dropout.weight_scaling] * 3  # no units to drop: every forward is the same
+    assert no_dropout.averaged == {1: no_dropout.weight_scaling, 3: no_dropout.weight_scaling}
+    net = MultiLayerNet(hidden_sizes=(100,) * 6, dropout_ratio=0.5, seed=0)
+    first, again = ex.mask_ensemble(net, x, t, n_masks=(2,)), ex.mask_ensemble(net, x, t, n_masks=(2,))
+    assert len(first.single_masks) == 2 and first.single_masks != again.single_masks  # new masks on every call
+    with pytest.raises(ValueError, match="n_masks must be an integer in"):
+        ex.mask_ensemble(net, x, t, n_masks=(0,))
+
+
 def test_final_accuracies_names_the_sets_it_knows(data):
     run = ex.overfitting_run(epochs=0, test_every_epoch=False, data=data)
     with pytest.raises(ValueError, match=r"sets must be a tuple of names from \('train', 'validation', 'test'\)"):
