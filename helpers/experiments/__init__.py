@@ -2,7 +2,8 @@
 
 Each returns data (histories, arrays) and never draws: the notebooks, the figures command, the slider
 panels and the tests call these same functions. `data` is `load_mnist()`'s result; None loads it.
-A `callback` gets the current histories after every epoch and may return True to stop (the Stop button).
+A `callback` gets the current histories after every epoch and returns None, or helpers.train.STOP to stop
+(the Stop button).
 """
 
 from helpers.experiments.batch_normalization import (
@@ -11,6 +12,7 @@ from helpers.experiments.batch_normalization import (
     batchnorm_activations,
     batchnorm_gradient_check,
     batchnorm_grid,
+    batchnorm_grid_parallel,
     batchnorm_modes_demo,
     batchnorm_pair,
 )
@@ -54,6 +56,7 @@ __all__ = [
     "activation_histograms",
     "batchnorm_pair",
     "batchnorm_grid",
+    "batchnorm_grid_parallel",
     "batchnorm_activations",
     "batchnorm_gradient_check",
     "batchnorm_modes_demo",

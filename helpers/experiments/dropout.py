@@ -14,7 +14,7 @@ def dropout_demo(dropout_ratio=0.5, shape=(4, 6), seed=0, inverted=False):
     layer = Dropout(dropout_ratio, inverted=inverted, rng=seed)
     x = np.ones(shape, dtype=np.float32)
     train_out = layer.forward(x, train=True)
-    return train_out, layer.mask, layer.forward(x, train=False)
+    return train_out, layer.mask.astype(x.dtype), layer.forward(x, train=False)
 
 
 @dataclass
