@@ -149,7 +149,7 @@ def validation_images(data=None, n_train=300, n_val=1000):
     """(x_val, t_val): the n_val training images right after the first n_train, for choosing λ or a dropout ratio.
 
     They come from the training set and are never trained on. Not 20 % of the 300 (split_validation): on 60
-    images an accuracy has a standard error of about ±0.06, too coarse to tell settings apart; on 1000 about ±0.015.
+    images an accuracy has a standard error of about ±0.06, too coarse to tell settings apart; on 1000 about ±0.014.
     """
     (x_train, t_train), _ = data if data is not None else load_mnist()
     n_train = check_int("n_train", n_train, low=1, high=len(x_train) - 1)
