@@ -109,6 +109,8 @@ def overfitting_run(
     accuracy and loss on the first n_test test images (all when None); test_every_epoch=False trains without
     them (about 6x faster), for runs of which only the end counts. Returns a Run.
     """
+    if n_test is not None:
+        check_int("n_test", n_test, low=1)  # the test accuracy is the point of the experiment
     (x, t), (x_test, t_test) = first_samples(data, n_train, n_test)
     net = MultiLayerNet(
         hidden_sizes=hidden_sizes,
