@@ -5,7 +5,6 @@ from dataclasses import dataclass
 import numpy as np
 
 from helpers.checks import check_int
-from helpers.experiments.overfitting import one_blas_thread
 from helpers.layers import Dropout
 
 
@@ -44,13 +43,12 @@ def mask_ensemble(net, x, t, n_masks=(1, 10, 50)):
     """
     counts = sorted({check_int("n_masks", k, low=1) for k in n_masks})
     t = np.asarray(t)
-    with one_blas_thread():
-        weight_scaling = float(np.mean(net.predict(x).argmax(axis=1) == t))
-        probability_sum, single, averaged = 0.0, [], {}
-        for k in range(1, counts[-1] + 1):
-            probabilities = softmax(net.predict(x, train=True))
-            single.append(float(np.mean(probabilities.argmax(axis=1) == t)))
-            probability_sum = probability_sum + probabilities
-            if k in counts:
-                averaged[k] = float(np.mean(probability_sum.argmax(axis=1) == t))
+    weight_scaling = float(np.mean(net.predict(x).argmax(axis=1) == t))
+    probability_sum, single, averaged = 0.0, [], {}
+    for k in range(1, counts[-1] + 1):
+        probabilities = softmax(net.predict(x, train=True))
+        single.append(float(np.mean(probabilities.argmax(axis=1) == t)))
+        probability_sum = probability_sum + probabilities
+        if k in counts:
+            averaged[k] = float(np.mean(probability_sum.argmax(axis=1) == t))
     return MaskEnsemble(weight_scaling, single, averaged)

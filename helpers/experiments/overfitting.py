@@ -3,7 +3,6 @@
 from dataclasses import dataclass, field
 
 import numpy as np
-from threadpoolctl import ThreadpoolController
 
 from helpers.checks import check_int
 from helpers.data import load_mnist
@@ -70,11 +69,6 @@ def shrinkage_curve(
     return initial_norm * (1 - lr * weight_decay_lambda) ** steps
 
 
-def one_blas_thread():
-    """BLAS limited to one thread, as `fit` scores: on two shared cores a second thread mostly waits."""
-    return ThreadpoolController().limit(limits=1, user_api="blas")
-
-
 def score(net, x, labels):
     """(accuracy, mean cross-entropy without the weight-decay penalty) of `net` in test mode, from one forward
     pass over x (N, 784) in chunks, as the net scores its accuracy."""
@@ -133,12 +127,11 @@ def overfitting_run(
             shrunk = shrink_per_epoch**history.epoch
             learned = sum(float(np.sum((W - shrunk * start[name]) ** 2)) for name, W in weights(net).items())
             run.learned_norm.append(float(np.sqrt(learned)))
-            with one_blas_thread():
-                run.train_loss.append(score(net, x, t)[1])
-                if test_every_epoch:
-                    accuracy, loss = score(net, x_test, t_test)
-                    history.eval_acc.setdefault("test", []).append(accuracy)
-                    run.test_loss.append(loss)
+            run.train_loss.append(score(net, x, t)[1])
+            if test_every_epoch:
+                accuracy, loss = score(net, x_test, t_test)
+                history.eval_acc.setdefault("test", []).append(accuracy)
+                run.test_loss.append(loss)
         return callback(history) if callback is not None else None
 
     run.history = fit(
@@ -169,5 +162,4 @@ def final_accuracies(run, sets=SCORE_SETS, n_val=1000, data=None):
     pairs = {"train": (x, t), "test": (x_test, t_test)}
     if "validation" in sets:
         pairs["validation"] = validation_images(data, run.n_train, n_val)
-    with one_blas_thread():
-        return {name: score(run.net, *pairs[name])[0] for name in sets}
+    return {name: score(run.net, *pairs[name])[0] for name in sets}
