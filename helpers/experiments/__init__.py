@@ -27,6 +27,7 @@ from helpers.experiments.common import (
     hidden_activations,
     in_step,
 )
+from helpers.experiments.dropout import MaskEnsemble, dropout_demo, mask_ensemble
 from helpers.experiments.hyperparameter_search import (
     SearchRound,
     coarse_to_fine,
@@ -42,9 +43,12 @@ from helpers.experiments.hyperparameter_search import (
 )
 from helpers.experiments.overfitting import (
     DROPOUT_EPOCHS,
+    WEIGHT_DECAY_EPOCHS,
     Run,
-    dropout_demo,
+    final_accuracies,
     overfitting_run,
+    shrinkage_curve,
+    validation_images,
     weight_norm,
 )
 
@@ -66,11 +70,17 @@ __all__ = [
     "train_mode_accuracy",
     "FinalAccuracy",
     "batchnorm_overfitting",
+    "WEIGHT_DECAY_EPOCHS",
     "DROPOUT_EPOCHS",
     "Run",
     "weight_norm",
     "overfitting_run",
+    "shrinkage_curve",
+    "validation_images",
+    "final_accuracies",
     "dropout_demo",
+    "MaskEnsemble",
+    "mask_ensemble",
     "search_split",
     "search_objective",
     "seminar_search",
