@@ -1,10 +1,19 @@
 """Static matplotlib figures of training runs. Every function draws on a Figure it makes itself
-(the object-oriented API, no pyplot state), so it works in notebooks, scripts and threads alike."""
+(the object-oriented API, no pyplot state), so it works in notebooks, scripts and threads alike.
+Titles, axis labels and legends are Korean (English with DL4_LANG=en, see helpers.lang); importing this
+module registers the Korean font (helpers.fonts)."""
 
 import io
+from collections.abc import Mapping
 
 import numpy as np
 from matplotlib.figure import Figure
+
+from helpers.checks import check_int
+from helpers.fonts import use_korean_font
+from helpers.lang import tr
+
+use_korean_font()
 
 TRAIN_STYLE = {"linestyle": "-"}
 EVAL_STYLE = {"linestyle": "--"}
@@ -38,14 +47,46 @@ def new_figure(width=7.0, height=3.6, dpi=80, fixed_margins=False):
     return fig, fig.add_subplot()
 
 
+def set_name(name):
+    """How a figure calls a data set: 훈련 / 시험 / 검증 (train / test / validation), other names as given."""
+    names = {"train": tr("훈련", "train"), "test": tr("시험", "test"), "val": tr("검증", "validation")}
+    return names.get(name, name)
+
+
+def epoch_label():
+    return tr("에폭(epoch)", "epoch")
+
+
+def accuracy_label():
+    return tr("정확도(accuracy)", "accuracy")
+
+
+def diverged_label():
+    return tr("발산(diverged)", "diverged")
+
+
+def check_eval_name(eval_name, label, history):
+    """eval_name must be one of the run's evaluation sets (or None)."""
+    if eval_name is not None and eval_name not in history.eval_acc:
+        raise ValueError(
+            f"eval_name={eval_name!r} is not an evaluation set of the run {label!r}: it has "
+            f"{sorted(history.eval_acc) or 'none'} (pass eval_sets={{{eval_name!r}: (x, t)}} to fit, or eval_name=None)"
+        )
+
+
 def draw_run(ax, history, label, color, eval_name=None, faint=False):
-    """Accuracy per epoch of one run: train solid, the eval set dashed. A diverged run ends with an x."""
+    """Accuracy per epoch of one run: train solid, the eval set dashed. A diverged run ends with an x and
+    says so in its legend."""
+    check_eval_name(eval_name, label, history)
     alpha, width = (0.35, 1.0) if faint else (1.0, 2.0)
     epochs = np.arange(len(history.train_acc))
     style = {"color": color, "alpha": alpha, "linewidth": width}
-    ax.plot(epochs, history.train_acc, label=f"{label} train" if eval_name else label, **style, **TRAIN_STYLE)
+    note = f" ({diverged_label()})" if history.diverged else ""
+    train_label = f"{label} {set_name('train')}" if eval_name else label
+    ax.plot(epochs, history.train_acc, label=f"{train_label}{note}".strip(), **style, **TRAIN_STYLE)
     if eval_name:
-        ax.plot(epochs, history.eval_acc[eval_name], label=f"{label} {eval_name}", **style, **EVAL_STYLE)
+        eval_label = f"{label} {set_name(eval_name)}{note}".strip()
+        ax.plot(epochs, history.eval_acc[eval_name], label=eval_label, **style, **EVAL_STYLE)
     if history.diverged and len(epochs):
         ax.plot(epochs[-1], history.train_acc[-1], marker="x", markersize=10, color=color, alpha=alpha)
 
@@ -53,8 +94,8 @@ def draw_run(ax, history, label, color, eval_name=None, faint=False):
 def format_accuracy_axes(ax, epochs, title=""):
     ax.set_xlim(0, max(epochs, 1))
     ax.set_ylim(0, 1.02)
-    ax.set_xlabel("epoch")
-    ax.set_ylabel("accuracy")
+    ax.set_xlabel(epoch_label())
+    ax.set_ylabel(accuracy_label())
     ax.grid(alpha=0.3)
     if title:
         ax.set_title(title)
@@ -89,9 +130,22 @@ def label_outer_axes(axes, n_used, ncols, xlabel, ylabel):
             ax.set_ylabel(ylabel)
 
 
-def plot_grid(panels, eval_name=None, ncols=4, title="", width=10.0, ylabel="accuracy", sharex=True):
+def check_not_empty(name, value, example):
+    """value: a non-empty dict, such as plot_grid's panels."""
+    if not isinstance(value, Mapping):
+        raise TypeError(f"{name} must be a dict, e.g. {example}, got {type(value).__name__}")
+    if not value:
+        raise ValueError(f"{name} is empty: nothing to draw; give at least one entry, e.g. {example}")
+
+
+def plot_grid(panels, eval_name=None, ncols=4, title="", width=10.0, ylabel=None, sharex=True):
     """One small accuracy plot per entry: panels = {panel title: {label: History}} (e.g. the 4x4 BN grid).
-    sharex=False gives each panel its own epoch range (for runs of different lengths)."""
+    ylabel: the y axis label (default: accuracy). sharex=False gives each panel its own epoch range (for runs
+    of different lengths)."""
+    check_not_empty("panels", panels, "{'std=0.01': {'BN': history}}")
+    for name, runs in panels.items():
+        check_not_empty(f"panels[{name!r}]", runs, "{'BN': history}")
+    ncols = check_int("ncols", ncols, low=1)
     nrows = int(np.ceil(len(panels) / ncols))
     fig = figure(width, 2.1 * nrows + 0.8)
     axes = fig.subplots(nrows, ncols, sharex=sharex, sharey=True, squeeze=False).ravel()
@@ -103,7 +157,7 @@ def plot_grid(panels, eval_name=None, ncols=4, title="", width=10.0, ylabel="acc
         ax.grid(alpha=0.3)
     for ax in axes[len(panels) :]:
         ax.set_visible(False)
-    label_outer_axes(axes, len(panels), ncols, "epoch", ylabel)
+    label_outer_axes(axes, len(panels), ncols, epoch_label(), ylabel or accuracy_label())
     handles, labels = axes[0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="outside lower center", ncols=len(labels))
     if title:
@@ -118,6 +172,10 @@ def plot_histograms(rows, bins=30, value_range=(0, 1), skip_zeros=False):
     value_range: (low, high) for every histogram, or None for a range fitted to each row.
     skip_zeros: leave out exact zeros (ReLU switches half of its units off; that spike hides the rest).
     """
+    check_not_empty("rows", rows, "{'std=0.01': [a1, a2, a3]}")
+    for name, layers in rows.items():
+        if not len(layers):
+            raise ValueError(f"rows[{name!r}] must be a non-empty list of activation arrays, one per layer")
     n_layers = max(len(layers) for layers in rows.values())
     fig = figure(1.8 * n_layers + 1.2, 1.6 * len(rows) + 0.4)
     axes = fig.subplots(len(rows), n_layers, squeeze=False)
@@ -132,7 +190,7 @@ def plot_histograms(rows, bins=30, value_range=(0, 1), skip_zeros=False):
             if i == 0:
                 ax.set_ylabel(name, rotation=0, ha="right", va="center")
     for i, ax in enumerate(axes[0]):
-        ax.set_title(f"layer {i + 1}", fontsize="medium")
+        ax.set_title(tr(f"{i + 1}층", f"layer {i + 1}"), fontsize="medium")
     return fig
 
 
@@ -148,50 +206,72 @@ def _short(name):
 def plot_split(train, val, n_images=12):
     """The validation split: how many images of each digit went to each part, and the first validation images.
 
-    train, val: (x, t) pairs, x: (N, 784) images, t: (N,) labels."""
+    train, val: (x, t) pairs, x: (N, 784) images, t: (N,) labels. n_images: validation images shown, 1 or more."""
+    n_images = check_int("n_images", n_images, low=1)
+    for name, pair in (("train", train), ("val", val)):
+        if not isinstance(pair, (tuple, list)) or len(pair) != 2 or len(pair[1]) == 0:
+            raise ValueError(f"{name} must be a non-empty pair (x_{name}, t_{name}), e.g. from split_validation")
     fig = figure(9.0, 3.6)
     top, bottom = fig.subfigures(2, 1, height_ratios=(2.2, 1))
     ax = top.subplots()
     digits = np.arange(10)
-    for offset, (name, (_, t)), color in ((-0.2, ("train", train), TRAIN_COLOR), (0.2, ("validation", val), VAL_COLOR)):
+    for offset, (name, (_, t)), color in ((-0.2, ("train", train), TRAIN_COLOR), (0.2, ("val", val), VAL_COLOR)):
         counts = np.bincount(np.asarray(t), minlength=10)
-        ax.bar(digits + offset, counts, width=0.4, color=color, label=f"{name}: {len(t)} images")
+        label = tr(f"{set_name(name)} 데이터: {len(t)}장", f"{set_name(name)}: {len(t)} images")
+        ax.bar(digits + offset, counts, width=0.4, color=color, label=label)
     ax.set_xticks(digits)
-    ax.set_xlabel("digit")
-    ax.set_ylabel("images")
+    ax.set_xlabel(tr("숫자(digit)", "digit"))
+    ax.set_ylabel(tr("이미지 수", "images"))
     ax.set_ylim(0, 1.4 * ax.get_ylim()[1])  # room above the bars for the legend
     ax.legend(fontsize="small", loc="upper center", ncols=2)
     x_val, t_val = val
     n = min(n_images, len(x_val))
-    for ax, image, label in zip(bottom.subplots(1, n), np.asarray(x_val)[:n], np.asarray(t_val)[:n], strict=True):
+    image_axes = bottom.subplots(1, n, squeeze=False).ravel()
+    for ax, image, label in zip(image_axes, np.asarray(x_val)[:n], np.asarray(t_val)[:n], strict=True):
         ax.imshow(image.reshape(28, 28), cmap="gray_r")
         ax.set_title(str(label), fontsize="small")
         ax.axis("off")
-    bottom.suptitle("the first validation images and their labels", fontsize="small")
+    bottom.suptitle(
+        tr("검증 데이터의 첫 이미지와 정답 레이블", "the first validation images and their labels"), fontsize="small"
+    )
     return fig
+
+
+def _check_trained(results):
+    """The best trial of `results`; a clear ValueError when there is none (no trials, or all diverged)."""
+    return results.best
+
+
+def _diverged_note(results):
+    n = len(results.diverged())
+    return tr(f"발산(diverged)한 시도 {n}개는 빠짐", f"{n} diverged trials left out") if n else ""
 
 
 def plot_best_curves(results, n=20, ncols=5, title="", width=11.0):
     """The book's "Best-1 ... Best-n" grid: validation accuracy (solid) and train accuracy (dashed) per epoch
-    of the n best trials, each titled with its rank and labelled with its values."""
-    best = results.top(min(n, len(results)))
+    of the n best trials, each titled with its rank and labelled with its values. Diverged trials are never
+    among them (a note under the grid counts them)."""
+    n, ncols = check_int("n", n, low=1), check_int("ncols", ncols, low=1)
+    _check_trained(results)
+    best = results.top(n)
     nrows = int(np.ceil(len(best) / ncols))
     fig = figure(width, 1.75 * nrows + 1.1)
     axes = fig.subplots(nrows, ncols, sharex=True, sharey=True, squeeze=False).ravel()
     for rank, (ax, trial) in enumerate(zip(axes, best, strict=False), start=1):
         epochs = np.arange(len(trial.history.train_acc))
-        ax.plot(epochs, trial.history.eval_acc["val"], color=VAL_COLOR, label="validation")
-        ax.plot(epochs, trial.history.train_acc, "--", color=TRAIN_COLOR, label="train")
+        ax.plot(epochs, trial.history.eval_acc["val"], color=VAL_COLOR, label=set_name("val"))
+        ax.plot(epochs, trial.history.train_acc, "--", color=TRAIN_COLOR, label=set_name("train"))
         values = "\n".join(f"{_short(name)} {value:.1e}" for name, value in trial.values.items())
-        ax.text(0.04, 0.96, f"val {trial.val_acc:.2f}\n{values}", transform=ax.transAxes, va="top", fontsize=7)
+        score = tr(f"검증 {trial.val_acc:.2f}", f"val {trial.val_acc:.2f}")
+        ax.text(0.04, 0.96, f"{score}\n{values}", transform=ax.transAxes, va="top", fontsize=7)
         ax.set_title(f"Best-{rank}", fontsize="medium")
         ax.set_ylim(0, 1.02)
         ax.grid(alpha=0.3)
     for ax in axes[len(best) :]:
         ax.set_visible(False)
-    label_outer_axes(axes, len(best), ncols, "epoch", "accuracy")
+    label_outer_axes(axes, len(best), ncols, epoch_label(), accuracy_label())
     handles, labels = axes[0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="outside lower center", ncols=2)
+    fig.legend(handles, labels, loc="outside lower center", ncols=2, title=_diverged_note(results) or None)
     if title:
         fig.suptitle(title)
     return fig
@@ -202,13 +282,24 @@ def _draw_box(ax, ranges, x, y, **style):
     ax.plot([x0, x1, x1, x0, x0], [y0, y0, y1, y1, y0], **style)
 
 
+def hyperparameter_label(name):
+    """An axis label for a hyperparameter: 학습률(learning rate), 가중치 감소 λ(weight decay), else the name."""
+    labels = {
+        "lr": tr("학습률(learning rate)", "learning rate"),
+        "weight_decay": tr("가중치 감소 λ(weight decay)", "weight decay λ"),
+    }
+    return labels.get(name, name.replace("_", " "))
+
+
 def draw_search_scatter(ax, results, x="lr", y="weight_decay", colorbar_fig=None, boxes=None):
-    """Validation accuracy of every trial as a colour, over log x and log y; the best trial as a red star.
-    boxes: {label: ranges} drawn as rectangles (the range searched, the range proposed next)."""
+    """Validation accuracy of every trial as a colour, over log x and log y; the best trial as a red star,
+    a diverged trial as a grey x. boxes: {label: ranges} drawn as rectangles (the range searched, the range
+    proposed next)."""
+    trained, diverged = results.trained(), results.diverged()
     points = ax.scatter(
-        results.values(x),
-        results.values(y),
-        c=results.val_accs(),
+        trained.values(x),
+        trained.values(y),
+        c=trained.val_accs(),
         cmap="viridis",
         vmin=0,
         vmax=1,
@@ -216,17 +307,21 @@ def draw_search_scatter(ax, results, x="lr", y="weight_decay", colorbar_fig=None
         edgecolors="k",
         linewidths=0.4,
     )
-    best = results.best
-    ax.plot(
-        best.values[x],
-        best.values[y],
-        marker="*",
-        markersize=16,
-        color="tab:red",
-        markeredgecolor="k",
-        linestyle="none",
-        label=f"best: val {best.val_acc:.2f}",
-    )
+    if len(diverged):
+        label = f"{diverged_label()}: {len(diverged)}"
+        ax.plot(diverged.values(x), diverged.values(y), "x", color="0.45", markersize=6, label=label)
+    if len(trained):
+        best = trained.best
+        ax.plot(
+            best.values[x],
+            best.values[y],
+            marker="*",
+            markersize=16,
+            color="tab:red",
+            markeredgecolor="k",
+            linestyle="none",
+            label=tr(f"최고: 검증 {best.val_acc:.2f}", f"best: val {best.val_acc:.2f}"),
+        )
     for (label, ranges), style in zip(
         (boxes or {}).items(), ({"color": "0.4"}, {"color": "tab:red", "linestyle": "--"}), strict=False
     ):
@@ -236,18 +331,20 @@ def draw_search_scatter(ax, results, x="lr", y="weight_decay", colorbar_fig=None
     for limits, name in ((ax.set_xlim, x), (ax.set_ylim, y)):
         low, high = results.ranges[name]
         limits(low / 10 ** (0.04 * np.log10(high / low)), high * 10 ** (0.04 * np.log10(high / low)))
-    ax.set_xlabel("learning rate" if x == "lr" else x.replace("_", " "))
-    ax.set_ylabel("weight decay λ" if y == "weight_decay" else y.replace("_", " "))
+    ax.set_xlabel(hyperparameter_label(x))
+    ax.set_ylabel(hyperparameter_label(y))
     ax.grid(alpha=0.3, which="major")
     # Below the axes: a legend inside would put a second red star among the points.
     ax.legend(fontsize="x-small", loc="upper center", bbox_to_anchor=(0.5, -0.16), ncols=3, frameon=False)
     if colorbar_fig is not None:
-        colorbar_fig.colorbar(points, ax=ax, label="validation accuracy")
+        colorbar_fig.colorbar(points, ax=ax, label=tr("검증 정확도", "validation accuracy"))
     return points
 
 
 def plot_search_scatter(results, x="lr", y="weight_decay", title="", boxes=None):
     """One search as a scatter: each trial at (its lr, its weight decay), coloured by validation accuracy."""
+    if not len(results):
+        raise ValueError("results is empty: the search has not finished any trial yet")
     fig, ax = new_figure(6.4, 4.2)
     draw_search_scatter(ax, results, x, y, colorbar_fig=fig, boxes=boxes)
     if title:
@@ -258,19 +355,25 @@ def plot_search_scatter(results, x="lr", y="weight_decay", title="", boxes=None)
 def plot_coarse_to_fine(rounds, x="lr", y="weight_decay"):
     """One scatter per round of coarse-to-fine search, all on the same axes: the range searched (grey box)
     and the range `narrow` proposed for the next round (red dashed box)."""
+    if not rounds:
+        raise ValueError("rounds is empty: give the list of rounds that experiments.coarse_to_fine returns")
     fig = figure(4.0 * len(rounds) + 1.0, 3.8)
     axes = fig.subplots(1, len(rounds), sharex=True, sharey=True, squeeze=False).ravel()
     for number, (ax, search_round) in enumerate(zip(axes, rounds, strict=True), start=1):
-        boxes = {"searched": search_round.ranges, "proposed next": search_round.proposal}
+        boxes = {
+            tr("탐색한 범위", "searched"): search_round.ranges,
+            tr("다음 범위", "proposed next"): search_round.proposal,
+        }
         points = draw_search_scatter(ax, search_round.results, x, y, boxes=boxes)
-        ax.set_title(f"round {number}: {len(search_round.results)} trials", fontsize="medium")
+        n = len(search_round.results)
+        ax.set_title(tr(f"{number}회차: 시도 {n}번", f"round {number}: {n} trials"), fontsize="medium")
         if number > 1:
             ax.set_ylabel("")
     for limits, name in ((axes[0].set_xlim, x), (axes[0].set_ylim, y)):  # shared axes: one view of every round
         bounds = [b for r in rounds for ranges in (r.ranges, r.proposal) for b in ranges[name]]
         low, high = min(bounds), max(bounds)
         limits(low / 10 ** (0.04 * np.log10(high / low)), high * 10 ** (0.04 * np.log10(high / low)))
-    fig.colorbar(points, ax=list(axes), label="validation accuracy")
+    fig.colorbar(points, ax=list(axes), label=tr("검증 정확도", "validation accuracy"))
     return fig
 
 
@@ -281,25 +384,29 @@ def plot_grid_vs_random(grid, random, important="lr", other="weight_decay"):
     fig = figure(10.0, 3.8)
     left, right = fig.subplots(1, 2)
     styles = (
-        (grid, "grid", {"marker": "s", "color": "k", "fillstyle": "none", "markersize": 9}),
-        (random, "random", {"marker": "o", "color": "tab:orange", "markersize": 7}),
+        (grid, tr("그리드 탐색", "grid"), {"marker": "s", "color": "k", "fillstyle": "none", "markersize": 9}),
+        (random, tr("무작위 탐색", "random"), {"marker": "o", "color": "tab:orange", "markersize": 7}),
     )
     for results, label, style in styles:
+        best = _check_trained(results).val_acc
         n_values = len(np.unique(np.round(np.log10(results.values(important)), 9)))
-        name = f"{label}: {n_values} {important} values, best val {results.best.val_acc:.2f}"
+        name = tr(
+            f"{label}: {important} 값 {n_values}개, 최고 검증 {best:.2f}",
+            f"{label}: {n_values} {important} values, best val {best:.2f}",
+        )
         left.plot(results.values(important), results.values(other), linestyle="none", label=label, **style)
         right.plot(results.values(important), results.val_accs(), linestyle="none", label=name, **style)
     left.set_xscale("log")
     left.set_yscale("log")
-    left.set_xlabel(important)
-    left.set_ylabel(other.replace("_", " "))
-    left.set_title("the settings tried")
+    left.set_xlabel(hyperparameter_label(important))
+    left.set_ylabel(hyperparameter_label(other))
+    left.set_title(tr("시도한 설정", "the settings tried"))
     left.legend(fontsize="small")
     right.set_xscale("log")
-    right.set_xlabel(important)
-    right.set_ylabel("validation accuracy")
+    right.set_xlabel(hyperparameter_label(important))
+    right.set_ylabel(tr("검증 정확도", "validation accuracy"))
     right.set_ylim(0, 1.02)
-    right.set_title(f"validation accuracy against {important} only")
+    right.set_title(tr(f"{important} 하나만 놓고 본 검증 정확도", f"validation accuracy against {important} only"))
     right.legend(fontsize="small", loc="upper left")
     for ax in (left, right):
         ax.grid(alpha=0.3)
@@ -309,21 +416,29 @@ def plot_grid_vs_random(grid, random, important="lr", other="weight_decay"):
 def plot_best_so_far(curves, title="", log_x=False):
     """Best validation accuracy found so far against the epochs spent: curves = {label: (spent, best)},
     each from a search's .best_so_far(). The curve that rises further to the left spends its epochs better."""
+    check_not_empty("curves", curves, "{'random search': results.best_so_far()}")
     fig, ax = new_figure(7.0, 4.0)
     for (label, (spent, best)), color in zip(curves.items(), PALETTE, strict=False):
         spent, best = np.asarray(spent), np.asarray(best)
+        if spent.size == 0 or spent.shape != best.shape:
+            raise ValueError(
+                f"curves[{label!r}] must be (spent, best) of the same length, at least 1, as .best_so_far() gives; "
+                f"got lengths {spent.size} and {best.size}"
+            )
         ax.step(
             spent,
             best,
             where="post",
             color=color,
             linewidth=2,
-            label=f"{label}: {best[-1]:.2f} after {spent[-1]} epochs",
+            label=tr(
+                f"{label}: {spent[-1]}에폭 후 {best[-1]:.2f}", f"{label}: {best[-1]:.2f} after {spent[-1]} epochs"
+            ),
         )
     if log_x:
         ax.set_xscale("log")
-    ax.set_xlabel("epochs spent (all trials together)")
-    ax.set_ylabel("best validation accuracy so far")
+    ax.set_xlabel(tr("쓴 에폭 수(모든 시도의 합)", "epochs spent (all trials together)"))
+    ax.set_ylabel(tr("지금까지의 최고 검증 정확도", "best validation accuracy so far"))
     ax.set_ylim(0, 1.02)
     ax.grid(alpha=0.3)
     fig.legend(loc="outside lower center", fontsize="small")  # outside: inside it would hide a rising curve

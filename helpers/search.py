@@ -4,7 +4,7 @@ The seminar's method (section 03), step by step, and where each step lives here:
 
 1. set a rough range on a log scale             `ranges` = {"lr": (1e-6, 1e-2), ...}, see `check_ranges`
 2. sample values at random from it              `sample_log_uniform`
-3. train, then score on the validation data     `ValidationObjective` (it never sees the test set)
+3. train, then score on the validation data     `ValidationObjective` (helpers.objective; never sees the test set)
 4. repeat 2-3 and narrow the range              `random_search`, then `narrow`
 5. pick one value from the narrowed range
 
@@ -13,24 +13,42 @@ The seminar's method (section 03), step by step, and where each step lives here:
 Reproducible by construction: trial i of a search with seed s draws its values and its training seed from
 `np.random.default_rng([s, i])` alone. So the results do not depend on the order the trials run in or on
 `n_jobs`, and the first 20 trials of a 100-trial search are exactly the 20-trial search with the same seed.
+
+The results (Trial, SearchResults, HalvingResults) live in helpers.results, the worker processes in
+helpers.parallel; every name is importable from here too.
 """
 
 import math
-import os
 import warnings
 from collections.abc import Mapping
-from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import dataclass
-from multiprocessing import get_all_start_methods, get_context
 
 import numpy as np
-from threadpoolctl import threadpool_limits
 from tqdm.auto import tqdm
 
-from helpers.checks import check_array, check_flag, check_int, check_number, check_same_length, check_seed
-from helpers.net import MultiLayerNet, check_hidden_sizes
-from helpers.optim import SGD
-from helpers.train import fit
+from helpers.checks import check_flag, check_int, check_number, check_seed
+from helpers.objective import ValidationObjective
+from helpers.parallel import Task, Workers, check_n_jobs
+from helpers.results import HalvingResults, SearchResults, Trial
+
+__all__ = [
+    "SEMINAR_RANGES",
+    "HalvingResults",
+    "SearchResults",
+    "Trial",
+    "ValidationObjective",
+    "check_n_jobs",
+    "check_ranges",
+    "format_ranges",
+    "grid_search",
+    "halving_schedule",
+    "log_grid",
+    "narrow",
+    "random_search",
+    "sample_log_uniform",
+    "successive_halving",
+    "trial_draw",
+    "trial_rng",
+]
 
 SEMINAR_RANGES = {"lr": (1e-6, 1e-2), "weight_decay": (1e-8, 1e-4)}  # the seminar's (and the book's) ranges
 
@@ -81,287 +99,6 @@ def trial_draw(ranges, seed, index):
     return values, int(rng.integers(2**31))
 
 
-# --- 3. The objective: train on the training part, score on the validation part ----------------------------
-
-
-class ValidationObjective:
-    """Trains a fresh MultiLayerNet with a trial's hyperparameters on (x_train, t_train) and records its
-    accuracy on (x_val, t_val) after every epoch. The test set is not an argument: it cannot leak in.
-
-    train, val: (x, t) pairs, x: (N, 784) float array, t: (N,) labels.
-    Hyperparameter names it understands: "lr" (SGD's learning rate) and "weight_decay" (λ of the L2 penalty).
-    hidden_sizes, batch_size: the fixed part of the setting (the seminar's 784-100x6-10, mini-batches of 100).
-    """
-
-    names = ("lr", "weight_decay")
-
-    def __init__(self, train, val, hidden_sizes=(100,) * 6, batch_size=100, output_size=10):
-        self.x_train, self.t_train = _check_pair("train", train)
-        self.x_val, self.t_val = _check_pair("val", val)
-        self.hidden_sizes = check_hidden_sizes(hidden_sizes)
-        self.batch_size = check_int("batch_size", batch_size, low=1, high=len(self.x_train))
-        self.input_size = self.x_train.reshape(len(self.x_train), -1).shape[1]
-        self.output_size = check_int("output_size", output_size, low=2)
-
-    def check_names(self, names):
-        unknown = [name for name in names if name not in self.names]
-        if unknown:
-            raise ValueError(f"ranges name {unknown}, but the objective only knows {list(self.names)}")
-
-    def train(self, values, epochs, seed):
-        """Train a new net (initial weights and mini-batch order from `seed`) for `epochs` epochs.
-
-        values: {"lr": ..., "weight_decay": ...}. Returns its History: .train_acc and .eval_acc["val"]
-        per epoch, epoch 0 included. The same values, epochs and seed always give the same History.
-        """
-        net = MultiLayerNet(
-            input_size=self.input_size,
-            hidden_sizes=self.hidden_sizes,
-            output_size=self.output_size,
-            weight_decay_lambda=values.get("weight_decay", 0.0),
-            seed=seed,
-        )
-        return fit(
-            net,
-            self.x_train,
-            self.t_train,
-            epochs=epochs,
-            batch_size=self.batch_size,
-            optimizer=SGD(values.get("lr", 0.01)),
-            eval_sets={"val": (self.x_val, self.t_val)},
-            seed=seed,
-        )
-
-
-def _check_pair(name, pair):
-    if not isinstance(pair, (tuple, list)) or len(pair) != 2:
-        raise TypeError(f"{name} must be a pair (x_{name}, t_{name}), got {type(pair).__name__}")
-    x, t = (check_array(f"{part}_{name}", value) for part, value in zip("xt", pair, strict=True))
-    check_same_length(f"x_{name}", x, f"t_{name}", t)
-    if x.ndim < 2:
-        raise ValueError(f"x_{name} must be a batch of samples, shape (N, D), got shape {x.shape}")
-    return x, t
-
-
-# --- Results: one row per trial ----------------------------------------------------------------------------
-
-
-@dataclass
-class Trial:
-    """One trained setting.
-
-    values: {name: value} of its hyperparameters.
-    history: its curves (History.train_acc, History.eval_acc["val"]), epoch 0 included.
-    seed: the seed of its initial weights and mini-batch order.
-    epochs_spent: the epochs this result cost.
-    """
-
-    index: int
-    values: dict
-    history: object
-    seed: int
-    epochs_spent: int
-
-    @property
-    def val_acc(self):
-        """Final validation accuracy; 0 for a run that diverged (its weights ended as NaN)."""
-        return 0.0 if self.history.diverged else float(self.history.final("val"))
-
-    @property
-    def train_acc(self):
-        return 0.0 if self.history.diverged else float(self.history.final("train"))
-
-    @property
-    def epochs(self):
-        """Epochs this trial's net has been trained for in all."""
-        return self.history.epoch
-
-    def __lt__(self, other):
-        """Trials sort by validation accuracy: sorted(results, reverse=True) puts the best first."""
-        return self.val_acc < other.val_acc
-
-    def __str__(self):
-        """The seminar's (the book's) log line: val acc:0.83 | lr:0.0079..., weight decay:4.3e-08"""
-        values = ", ".join(f"{name.replace('_', ' ')}:{value}" for name, value in self.values.items())
-        note = " (diverged)" if self.history.diverged else ""
-        return f"val acc:{self.val_acc}{note} | {values}"
-
-
-class SearchResults:
-    """The trials of a search, in the order given (random_search: by trial number).
-
-    print(results)                   every trial in the seminar's format
-    results.sorted()                 best validation accuracy first (ties: lower trial number first)
-    results.best, results.top(5)     the best trial, the best 5 as SearchResults
-    results.ranking(20)              "Best-1(val acc:0.83) | lr:..., weight decay:..." lines
-    results.table()                  plain rows (dicts) for a table or pandas.DataFrame
-    results[i], results[:10], len(results), for trial in results
-    """
-
-    def __init__(self, trials, ranges, epochs=None, stopped=False):
-        self.trials = list(trials)
-        self.ranges = dict(ranges)
-        self.epochs = epochs
-        self.stopped = stopped
-
-    def __len__(self):
-        return len(self.trials)
-
-    def __iter__(self):
-        return iter(self.trials)
-
-    def __getitem__(self, item):
-        if isinstance(item, slice):
-            return SearchResults(self.trials[item], self.ranges, self.epochs, self.stopped)
-        return self.trials[item]
-
-    def __str__(self):
-        return "\n".join(str(trial) for trial in self.trials)
-
-    def __repr__(self):
-        best = f", best val acc {self.best.val_acc}" if self.trials else ""
-        return f"<SearchResults: {len(self)} trials{best}, {self.epochs_spent} epochs spent>"
-
-    def sorted(self, reverse=True):
-        """A copy sorted by validation accuracy, best first (reverse=False: worst first)."""
-        return SearchResults(sorted(self.trials, reverse=reverse), self.ranges, self.epochs, self.stopped)
-
-    def top(self, k):
-        """The best k trials, best first."""
-        k = check_int("k", k, low=1)
-        return self.sorted()[:k]
-
-    @property
-    def best(self):
-        if not self.trials:
-            raise ValueError("no trials: the search has not finished any trial yet")
-        return self.sorted()[0]
-
-    @property
-    def epochs_spent(self):
-        """Epochs trained over all trials: the cost of the search."""
-        return sum(trial.epochs_spent for trial in self.trials)
-
-    def values(self, name):
-        """The values of hyperparameter `name`, one per trial: a float array."""
-        return np.array([trial.values[name] for trial in self.trials])
-
-    def val_accs(self):
-        return np.array([trial.val_acc for trial in self.trials])
-
-    def ranking(self, k=None):
-        """The best k trials as the book prints them: Best-1(val acc:0.83) | lr:..., weight decay:..."""
-        best = self.sorted() if k is None else self.top(k)
-        return "\n".join(f"Best-{i + 1}({str(trial).replace(' | ', ') | ', 1)}" for i, trial in enumerate(best))
-
-    def table(self):
-        """One plain dict per trial: trial number, each hyperparameter, val acc, train acc, epochs."""
-        return [
-            {"trial": t.index, **t.values, "val_acc": t.val_acc, "train_acc": t.train_acc, "epochs": t.epochs}
-            for t in self.trials
-        ]
-
-    def best_so_far(self):
-        """(epochs spent, best validation accuracy found so far) after each trial, in the order they are listed."""
-        spent = np.cumsum([trial.epochs_spent for trial in self.trials])
-        best = np.maximum.accumulate(self.val_accs()) if self.trials else np.array([])
-        return spent, best
-
-
-# --- Running trials, serially or in worker processes ------------------------------------------------------
-
-
-@dataclass
-class _Task:
-    """What one trial needs: its number, values, training seed and epochs."""
-
-    index: int
-    values: dict
-    seed: int
-    epochs: int
-
-
-def _run_task(objective, task):
-    history = objective.train(task.values, task.epochs, task.seed)
-    return Trial(task.index, task.values, history, task.seed, history.epoch)
-
-
-_worker_objective = None  # set once in each worker process by _start_worker: the data travels once, not per trial
-
-
-def _start_worker(objective):
-    global _worker_objective
-    _worker_objective = objective
-    threadpool_limits(limits=1, user_api="blas")  # one trial per core; a second BLAS thread would only compete
-
-
-def _run_in_worker(task):
-    return _run_task(_worker_objective, task)
-
-
-def check_n_jobs(n_jobs):
-    """n_jobs: worker processes, 1 (no workers, run here) .. any; -1 means one per CPU core."""
-    n_jobs = check_int("n_jobs", n_jobs)
-    if n_jobs == -1:
-        return os.cpu_count() or 1
-    if n_jobs < 1:
-        raise ValueError(f"n_jobs must be -1 (one per CPU core) or an integer >= 1, got {n_jobs}")
-    return n_jobs
-
-
-class _Workers:
-    """Runs trial tasks: here, one after the other (n_jobs=1), or in n_jobs worker processes that live as
-    long as the with-block (a whole successive halving uses one pool). Workers are started with
-    forkserver where it exists (never a fork of a kernel with running threads), else spawn; both re-import
-    the main module, so a script that searches with n_jobs > 1 needs `if __name__ == "__main__":`."""
-
-    def __init__(self, objective, n_jobs, n_tasks):
-        self.objective = objective
-        self.n_workers = min(n_jobs, n_tasks)
-        self.pool = None
-
-    def __enter__(self):
-        if self.n_workers > 1:
-            method = "forkserver" if "forkserver" in get_all_start_methods() else "spawn"
-            context = get_context(method)
-            if method == "forkserver":
-                context.set_forkserver_preload(["helpers.search"])  # numpy & co. imported once, not per worker
-            self.pool = ProcessPoolExecutor(
-                self.n_workers, context, initializer=_start_worker, initargs=(self.objective,)
-            )
-        return self
-
-    def __exit__(self, *exc):
-        if self.pool is not None:
-            self.pool.shutdown(wait=True, cancel_futures=True)
-
-    def run(self, tasks, bar, callback=None):
-        """Run the tasks; call callback(finished trials, in task order) after each, stop when it returns True.
-        Returns (trials in task order, stopped)."""
-        done = {}
-
-        def finished(trial):
-            done[trial.index] = trial
-            bar.update(1)
-            return callback is not None and bool(callback([done[t.index] for t in tasks if t.index in done]))
-
-        stopped = False
-        if self.pool is None:
-            for task in tasks:
-                if finished(_run_task(self.objective, task)):
-                    stopped = True
-                    break
-        else:
-            futures = [self.pool.submit(_run_in_worker, task) for task in tasks]
-            for future in as_completed(futures):
-                if finished(future.result()):
-                    stopped = True
-                    for other in futures:
-                        other.cancel()
-                    break
-        return [done[task.index] for task in tasks if task.index in done], stopped
-
-
 def _progress_bar(total, desc, progress):
     return tqdm(total=total, desc=desc, unit="trial", disable=not check_flag("progress", progress), leave=True)
 
@@ -379,7 +116,9 @@ def random_search(
     seed: the search's seed; trial i draws from default_rng([seed, i]) only.
     n_jobs: worker processes (one trial per core, one BLAS thread each); the results are the same for any n_jobs.
     progress: show a tqdm progress bar over the trials.
-    callback: called as callback(results so far) after each trial; returning True stops the search.
+    callback: called as callback(results so far) after each trial; returning True stops the search (any other
+        value, None included, lets it go on).
+    Stopped or interrupted (Ctrl-C, the notebook's stop button), the search cancels the trials not started yet.
     Returns SearchResults, one trial per row in trial order.
     """
     ranges = check_ranges(ranges)
@@ -390,16 +129,17 @@ def random_search(
     n_jobs = check_n_jobs(n_jobs)
     if callback is not None and not callable(callback):
         raise TypeError(f"callback must be a function or None, got {callback!r}")
-    tasks = [_Task(i, *trial_draw(ranges, seed, i), epochs) for i in range(n_trials)]
+    tasks = [Task(i, *trial_draw(ranges, seed, i), epochs) for i in range(n_trials)]
     return _search(objective, tasks, ranges, epochs, n_jobs, progress, callback, "random search")
 
 
 def _search(objective, tasks, ranges, epochs, n_jobs, progress, callback, desc):
     def report(trials):
-        return callback(SearchResults(trials, ranges, epochs))
+        bar.update(1)
+        return callback is not None and callback(SearchResults(trials, ranges, epochs)) is True
 
-    with _progress_bar(len(tasks), desc, progress) as bar, _Workers(objective, n_jobs, len(tasks)) as workers:
-        trials, stopped = workers.run(tasks, bar, report if callback else None)
+    with _progress_bar(len(tasks), desc, progress) as bar, Workers(n_jobs, len(tasks)) as workers:
+        trials, stopped = workers.run(objective, tasks, report)
     return SearchResults(trials, ranges, epochs, stopped)
 
 
@@ -426,22 +166,30 @@ def grid_search(objective, ranges=SEMINAR_RANGES, points=3, epochs=50, seed=0, n
     settings = _log_grid(ranges, check_int("points", points, low=1))
     epochs = check_int("epochs", epochs, low=1)
     seed = check_seed("seed", seed)
-    tasks = [_Task(i, values, trial_draw(ranges, seed, i)[1], epochs) for i, values in enumerate(settings)]
+    tasks = [Task(i, values, trial_draw(ranges, seed, i)[1], epochs) for i, values in enumerate(settings)]
     return _search(objective, tasks, ranges, epochs, check_n_jobs(n_jobs), progress, None, "grid search")
 
 
 # --- 4-5. Narrowing the range ----------------------------------------------------------------------------------
 
 
+LEARNED = 0.1  # a trial whose validation accuracy rose less than this above the untrained net's barely learned
+
+
 def narrow(results, top_k=10, edge=0.25, grow=1.0):
     """The seminar's steps 4-5 automated: the range each hyperparameter should have in the next round.
 
     The proposal spans the values of the best `top_k` trials (rounded outwards to 2 significant digits).
-    Diverged trials are left out (their score, 0, says nothing about where the best values lie); if fewer
-    than top_k trials remain, a warning says so and the proposal spans those that remain (at least 2).
     If the best values sit at an edge of the current range - the best trial and more than half of the top_k
     lie in its outer `edge` fraction (on the log scale) - the best value may lie outside the range: a warning
     says so, and the proposal grows `grow` decades beyond that edge instead of shrinking.
+
+    Diverged trials are left out: their score, 0, says nothing about where the best values lie. A warning
+    says when they matter: when more than half of the trials diverged, when fewer than top_k trials remain
+    (the proposal then spans those, at least 2 are needed), when most of the trials beyond an edge diverged
+    (the proposal then does not grow there), and when a diverged trial lies inside the proposal. A warning
+    also says when most of the best trials barely learned (validation accuracy less than 0.1 above the
+    untrained net's): then their values say little about where good values lie.
     Returns {name: (low, high)}, ready for random_search.
     """
     if not isinstance(results, SearchResults):
@@ -451,43 +199,92 @@ def narrow(results, top_k=10, edge=0.25, grow=1.0):
     top_k = check_int("top_k", top_k, low=2, high=len(results))
     edge = check_number("edge", edge, low=0, high=0.5, low_open=True)
     grow = check_number("grow", grow, low=0)
-    not_diverged = SearchResults([trial for trial in results if not trial.history.diverged], results.ranges)
-    if len(not_diverged) < 2:
+    trained, diverged = results.trained(), results.diverged()
+    if len(trained) < 2:
         raise ValueError(
-            f"only {len(not_diverged)} of the {len(results)} trials did not diverge; narrowing needs at least 2 "
-            "(try smaller learning rates)"
+            f"{len(diverged)} of the {len(results)} trials diverged ({_span(diverged)}), so only {len(trained)} "
+            "trained; narrowing needs at least 2 trials that did not diverge (search smaller learning rates)"
         )
-    if len(not_diverged) < top_k:
-        warnings.warn(
-            f"only {len(not_diverged)} of the {len(results)} trials did not diverge: the proposal spans those "
-            f"{len(not_diverged)} instead of the best top_k={top_k}",
-            stacklevel=2,
+    if len(diverged) > len(results) / 2:
+        _warn(
+            f"{len(diverged)} of the {len(results)} trials diverged ({_span(diverged)}): "
+            "much of the range does not train"
         )
-        top_k = len(not_diverged)
-    top = not_diverged.top(top_k)
+    if len(trained) < top_k:
+        _warn(
+            f"only {len(trained)} of the {len(results)} trials did not diverge: the proposal spans those "
+            f"{len(trained)} instead of the best top_k={top_k}"
+        )
+        top_k = len(trained)
+    top = trained.top(top_k)
+    barely = sum(_barely_learned(trial) for trial in top)
+    if barely > top_k / 2:
+        _warn(
+            f"{barely} of the best {top_k} trials barely learned (best val acc {top[0].val_acc:.2f}): their validation "
+            f"accuracy rose less than {LEARNED} above the untrained net's, so their values say little about where "
+            "good values lie (train for more epochs, or search another range)"
+        )
     proposal = {}
-    for name, (low, high) in results.ranges.items():
-        log_low, log_high = np.log10(low), np.log10(high)
-        position = (np.log10(top.values(name)) - log_low) / (log_high - log_low)  # 0 at low .. 1 at high
-        new_low, new_high = np.log10(top.values(name).min()), np.log10(top.values(name).max())
-        for side, near in (("lower", position < edge), ("upper", position > 1 - edge)):
-            if near[0] and near.sum() > top_k / 2:
-                bound = low if side == "lower" else high
-                grown = 10 ** (log_low - grow) if side == "lower" else 10 ** (log_high + grow)
-                warnings.warn(
-                    f"the best {name} values sit at the {side} edge of the range ({low:.2g}, {high:.2g}): "
-                    f"the best {name} may lie beyond {bound:.2g}, so the proposal grows to {grown:.2g} there",
-                    stacklevel=2,
-                )
-                if side == "lower":
-                    new_low = log_low - grow
-                else:
-                    new_high = log_high + grow
-        if new_high - new_low < 0.1:  # (nearly) one value: keep a tenth of a decade around it
-            middle = (new_low + new_high) / 2
-            new_low, new_high = middle - 0.05, middle + 0.05
-        proposal[name] = (_round_sig(10**new_low, math.floor), _round_sig(10**new_high, math.ceil))
+    for name, bounds in results.ranges.items():
+        proposal[name], messages = _narrow_one(name, bounds, top, diverged, edge, grow)
+        for message in messages:
+            _warn(message)
+    inside = [t for t in diverged if all(low <= t.values[n] <= high for n, (low, high) in proposal.items())]
+    if inside:
+        _warn(
+            f"{len(inside)} trial(s) that diverged lie inside the proposed range ({format_ranges(proposal)}): "
+            "part of it does not train"
+        )
     return proposal
+
+
+def _narrow_one(name, bounds, top, diverged, edge, grow):
+    """narrow's proposal (low, high) for one hyperparameter, and its warnings."""
+    low, high = bounds
+    messages = []
+    log_low, log_high = np.log10(low), np.log10(high)
+    top_values = top.values(name)
+    position = (np.log10(top_values) - log_low) / (log_high - log_low)  # 0 at low .. 1 at high
+    new_low, new_high = np.log10(top_values.min()), np.log10(top_values.max())
+    for side, near in (("lower", position < edge), ("upper", position > 1 - edge)):
+        if not (near[0] and near.sum() > len(top) / 2):
+            continue
+        bound = low if side == "lower" else high
+        reached = top_values.min() if side == "lower" else top_values.max()
+        beyond = diverged.values(name) < reached if side == "lower" else diverged.values(name) > reached
+        if len(diverged) and beyond.sum() > len(diverged) / 2:
+            messages.append(
+                f"the best {name} values sit at the {side} edge of the range ({low:.2g}, {high:.2g}), but most "
+                f"trials beyond {reached:.2g} diverged: the proposal does not grow there"
+            )
+            continue
+        grown = 10 ** (log_low - grow) if side == "lower" else 10 ** (log_high + grow)
+        messages.append(
+            f"the best {name} values sit at the {side} edge of the range ({low:.2g}, {high:.2g}): "
+            f"the best {name} may lie beyond {bound:.2g}, so the proposal grows to {grown:.2g} there"
+        )
+        if side == "lower":
+            new_low = log_low - grow
+        else:
+            new_high = log_high + grow
+    if new_high - new_low < 0.1:  # (nearly) one value: keep a tenth of a decade around it
+        middle = (new_low + new_high) / 2
+        new_low, new_high = middle - 0.05, middle + 0.05
+    return (_round_sig(10**new_low, math.floor), _round_sig(10**new_high, math.ceil)), messages
+
+
+def _warn(message):
+    warnings.warn(message, stacklevel=3)  # shown at the caller of narrow
+
+
+def _barely_learned(trial):
+    curve = trial.history.eval_acc["val"]
+    return curve[-1] - curve[0] < LEARNED
+
+
+def _span(results):
+    """'lr 1e+02 .. 1e+06, weight decay ...': where the given trials lie."""
+    return format_ranges({name: (results.values(name).min(), results.values(name).max()) for name in results.ranges})
 
 
 def _round_sig(value, direction, digits=2):
@@ -520,40 +317,6 @@ def halving_schedule(n_trials, min_epochs, max_epochs, eta=3):
     return rungs
 
 
-@dataclass
-class HalvingResults:
-    """What successive halving did: one SearchResults per rung (its trials carry their whole curves)."""
-
-    rungs: list
-    schedule: list
-
-    @property
-    def best(self):
-        """The best trial of the last rung: the one trained longest."""
-        return self.rungs[-1].best
-
-    @property
-    def epochs_spent(self):
-        return sum(rung.epochs_spent for rung in self.rungs)
-
-    @property
-    def trials(self):
-        """Every trial result in the order they were run (rung by rung)."""
-        return SearchResults([t for rung in self.rungs for t in rung], self.rungs[0].ranges)
-
-    def best_so_far(self):
-        """(epochs spent, best validation accuracy so far) after each trial result, rung by rung."""
-        return self.trials.best_so_far()
-
-    def __str__(self):
-        lines = [
-            f"rung {i}: {len(rung):3d} trial{'s' if len(rung) != 1 else ' '} x {rung.epochs:2d} epochs, "
-            f"best val acc {rung.best.val_acc}"
-            for i, rung in enumerate(self.rungs)
-        ]
-        return "\n".join([*lines, f"{self.epochs_spent} epochs in all"])
-
-
 def successive_halving(
     objective,
     ranges=SEMINAR_RANGES,
@@ -570,6 +333,7 @@ def successive_halving(
 
     A kept trial is trained again from its start (same seed, more epochs), so every result is exactly the
     run random_search would give it: the comparison is fair, and each rung costs (trials x epochs).
+    A trial that diverged is never kept; if every trial of a rung diverged, halving ends there.
     Returns HalvingResults; .epochs_spent is the total cost.
     """
     ranges = check_ranges(ranges)
@@ -577,15 +341,18 @@ def successive_halving(
     seed = check_seed("seed", seed)
     n_jobs = check_n_jobs(n_jobs)
     schedule = halving_schedule(n_trials, min_epochs, max_epochs, eta)
-    tasks = [_Task(i, *trial_draw(ranges, seed, i), min_epochs) for i in range(n_trials)]
+    tasks = [Task(i, *trial_draw(ranges, seed, i), min_epochs) for i in range(n_trials)]
     rungs = []
     bar = _progress_bar(sum(n for n, _ in schedule), "successive halving", progress)
-    with bar, _Workers(objective, n_jobs, n_trials) as workers:
+    with bar, Workers(n_jobs, n_trials) as workers:
         for number, (_, epochs) in enumerate(schedule):
-            trials, _ = workers.run(tasks, bar)
+            trials, _ = workers.run(objective, tasks, lambda _: bar.update(1))
             rungs.append(SearchResults(trials, ranges, epochs))
-            if number + 1 < len(schedule):
-                keep, next_epochs = schedule[number + 1]
-                best = sorted(rungs[-1].top(keep), key=lambda trial: trial.index)
-                tasks = [_Task(t.index, t.values, t.seed, next_epochs) for t in best]
+            if number + 1 == len(schedule):
+                break
+            keep, next_epochs = schedule[number + 1]
+            promoted = sorted(rungs[-1].top(keep), key=lambda trial: trial.index)  # diverged trials never go on
+            if not promoted:
+                break
+            tasks = [Task(t.index, t.values, t.seed, next_epochs) for t in promoted]
     return HalvingResults(rungs, schedule)

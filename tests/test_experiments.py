@@ -3,6 +3,7 @@
 import pytest
 
 from helpers import experiments as ex
+from helpers.data import load_mnist
 from helpers.figures import MAKERS, show_figure
 from helpers.figures import main as figures_main
 from helpers.train import fit
@@ -11,6 +12,11 @@ from helpers.train import fit
 @pytest.fixture(scope="module")
 def data(fake_digits):
     return fake_digits(300, 100)
+
+
+@pytest.fixture(scope="module")
+def book_data():
+    return load_mnist(source="offline", verbose=False)
 
 
 def test_batchnorm_pair_trains_both_nets_in_step_and_bn_learns_faster(data):
@@ -59,7 +65,7 @@ def test_negative_or_zero_sample_counts_are_clear_errors(data, n_train, n_test):
         ex.first_samples(data, n_train, n_test)
 
 
-def test_evaluate_on_test_trains_without_looking_at_the_test_set_then_scores_it_once(data, monkeypatch):
+def test_evaluate_on_test_trains_without_looking_at_the_test_set_then_scores_it_once(book_data, monkeypatch):
     calls = []
 
     def fit_spy(net, x, t, **kwargs):
@@ -67,7 +73,7 @@ def test_evaluate_on_test_trains_without_looking_at_the_test_set_then_scores_it_
         return fit(net, x, t, **kwargs)
 
     monkeypatch.setattr(ex.hyperparameter_search, "fit", fit_spy)
-    accuracy = ex.evaluate_on_test({"lr": 0.1, "weight_decay": 1e-6}, epochs=10, data=data, n_samples=300)
+    accuracy = ex.evaluate_on_test({"lr": 0.1, "weight_decay": 1e-6}, epochs=10, data=book_data, n_samples=300)
     assert calls == [None]  # trained with no eval set: the test set is not scored during training
     assert isinstance(accuracy, float) and accuracy > 0.3  # then scored once; chance is 0.1
 

@@ -72,11 +72,11 @@ def test_archived_runs_are_drawn_faint_and_clear_removes_them():
     live.archive()
     live.update("λ=0.1", history_at(5, 5))
     labels = [line.get_label() for line in live.finish().axes[0].lines]
-    assert labels == ["λ=0 train", "λ=0 test", "λ=0.1 train", "λ=0.1 test"]
+    assert labels == ["λ=0 훈련", "λ=0 시험", "λ=0.1 훈련", "λ=0.1 시험"]  # Korean by default (helpers.lang)
     assert live.figure.axes[0].lines[0].get_alpha() < 0.5
     live.clear()
     live.update("λ=0.1", history_at(5, 5))
-    assert [line.get_label() for line in live.finish().axes[0].lines] == ["λ=0.1 train", "λ=0.1 test"]
+    assert [line.get_label() for line in live.finish().axes[0].lines] == ["λ=0.1 훈련", "λ=0.1 시험"]
 
 
 def test_a_new_run_draws_its_first_frame_at_once_after_archive():
@@ -92,7 +92,7 @@ def test_a_run_shown_again_is_not_also_drawn_faint():
     live.update("a", history_at(5, 5))
     live.archive()
     live.update("a", history_at(5, 5))
-    assert [line.get_label() for line in live.finish().axes[0].lines] == ["a train", "a test"]
+    assert [line.get_label() for line in live.finish().axes[0].lines] == ["a 훈련", "a 시험"]
 
 
 def test_in_a_notebook_cell_frames_update_one_output_in_place(monkeypatch):
