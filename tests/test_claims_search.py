@@ -160,6 +160,12 @@ def test_successive_halving_starts_from_the_random_trials_and_does_about_as_well
     assert halving.best.val_acc >= random.best.val_acc - 0.05
 
 
+def test_successive_halving_with_a_progress_bar_trains_every_trial_of_each_rung(data):
+    """The saved full search runs halving with its progress bar shown: the bar must not cut a rung short."""
+    halving = ex.search_halving(n_trials=9, min_epochs=1, max_epochs=3, data=data, progress=True)
+    assert [len(rung) for rung in halving.rungs] == [9, 3]
+
+
 # --- What the notebook reads from the saved full search (figures/search_full.json) --------------------------------
 
 
