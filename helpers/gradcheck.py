@@ -1,17 +1,41 @@
-"""Numerical gradients by central differences, to check backprop (use float64)."""
+"""Gradient checks: backprop against numerical gradients by central differences, in float64.
+
+`check_layer_gradients(layer, x)` and `check_net_gradients(net, x, t)` return {name: relative error};
+below about 1e-7 means backprop is right. Both work on a copy, so the layer or net itself is left as it was,
+and both draw the same dropout mask for every evaluation (a new mask per forward would make every
+numerical gradient meaningless).
+"""
+
+import contextlib
+import copy
 
 import numpy as np
+
+FLOAT64_HINT = (
+    "build the layer or net in float64, e.g. MultiLayerNet(..., dtype=np.float64) or BatchNorm(dim, dtype=np.float64); "
+    "a converted copy such as net.params['W1'].astype(np.float64) is not what the loss reads, so its gradient is 0"
+)
 
 
 def numerical_gradient(f, x, h=1e-5):
     """d f / d x by central differences, changing `x` in place one entry at a time.
 
     f: a function of no arguments that returns a float and reads `x` (e.g. lambda: net.loss(x, t)).
-    x: the float64 array to differentiate by; it is restored afterwards.
+    x: the float64 array to differentiate by, one that f reads; it is restored afterwards.
     Returns an array shaped like x.
     """
-    if x.dtype != np.float64:
-        raise TypeError(f"x must be float64 for a gradient check (float32 rounding swamps it), got {x.dtype}")
+    if not isinstance(x, np.ndarray) or x.dtype != np.float64:
+        dtype = x.dtype if isinstance(x, np.ndarray) else type(x).__name__
+        raise TypeError(
+            f"x must be a float64 array for a gradient check (float32 rounding swamps it), got {dtype}: {FLOAT64_HINT}"
+        )
+    first, again = f(), f()
+    if first != again:
+        raise ValueError(
+            f"f() returned {first!r} and then {again!r} for the same x: a gradient check needs a deterministic "
+            "loss. Dropout draws a new mask on every forward: use check_net_gradients / check_layer_gradients, "
+            "which fix the masks"
+        )
     grad = np.zeros_like(x)
     for index in np.ndindex(x.shape):
         original = x[index]
@@ -25,6 +49,77 @@ def numerical_gradient(f, x, h=1e-5):
 
 
 def rel_error(a, b):
-    """max |a - b| / max(|a| + |b|, 1e-8), elementwise: near 1e-7 or below means the gradients agree."""
+    """max |a - b| / max(|a| + |b|, 1e-8), elementwise, for a and b of the same shape: near 1e-7 or below
+    means the gradients agree."""
     a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    if a.shape != b.shape:
+        raise ValueError(f"rel_error compares arrays of the same shape, got {a.shape} and {b.shape}")
     return float(np.max(np.abs(a - b) / np.maximum(np.abs(a) + np.abs(b), 1e-8)))
+
+
+@contextlib.contextmanager
+def fixed_masks(layers):
+    """Inside the block, `reset()` puts every layer's random generator (a Dropout's `rng`) back to the state it
+    had on entry, so each forward after a reset draws the same mask. The states are restored on exit."""
+    generators = [layer.rng for layer in layers if isinstance(getattr(layer, "rng", None), np.random.Generator)]
+    states = [generator.bit_generator.state for generator in generators]
+
+    def reset():
+        for generator, state in zip(generators, states, strict=True):
+            generator.bit_generator.state = state
+
+    try:
+        yield reset
+    finally:
+        reset()
+
+
+def _check_float64(what, arrays):
+    for name, value in arrays.items():
+        if np.asarray(value).dtype != np.float64:
+            raise TypeError(
+                f"{what} {name} is {np.asarray(value).dtype}, a gradient check needs float64: {FLOAT64_HINT}"
+            )
+
+
+def check_layer_gradients(layer, x, train=True, backward=None, seed=0):
+    """Relative errors of a layer's backward against central differences: {"x": ..., "W": ..., ...}.
+
+    The function differentiated is sum(forward(x) * dout) for a random dout (seeded by `seed`; random, not
+    ones: ones hide batch-norm bugs). x: the input batch (copied to float64). The layer's params must be
+    float64. backward: which backward to check, a method name such as "backward_graph" (default "backward").
+    """
+    layer = copy.deepcopy(layer)
+    _check_float64("parameter", getattr(layer, "params", {}))
+    x = np.array(x, dtype=np.float64)
+    backward = getattr(layer, backward or "backward")
+    with fixed_masks([layer]) as reset:
+
+        def f():
+            reset()
+            return float(np.sum(layer.forward(x, train) * dout))
+
+        dout = np.random.default_rng(seed).standard_normal(layer.forward(x, train).shape)
+        f()
+        errors = {"x": rel_error(backward(dout), numerical_gradient(f, x))}
+        analytic = {name: grad.copy() for name, grad in getattr(layer, "grads", {}).items()}
+        for name, value in getattr(layer, "params", {}).items():
+            errors[name] = rel_error(analytic[name], numerical_gradient(f, value))
+    return errors
+
+
+def check_net_gradients(net, x, t):
+    """Relative errors of `net.gradient(x, t)` against central differences of `net.loss(x, t, train=True)`,
+    for every parameter: {"W1": ..., "b1": ..., ...}. The net must be built with dtype=np.float64; every
+    layer in `net.layers` that draws random masks (Dropout) draws the same one for every evaluation."""
+    net = copy.deepcopy(net)
+    _check_float64("parameter", net.params)
+    with fixed_masks(getattr(net, "layers", [])) as reset:
+
+        def loss():
+            reset()
+            return net.loss(x, t, train=True)
+
+        reset()
+        grads = net.gradient(x, t)
+        return {name: rel_error(grads[name], numerical_gradient(loss, value)) for name, value in net.params.items()}

@@ -68,6 +68,11 @@ class LiveCurves:
 
     def callback(self, label):
         """A `fit` callback that shows the run as `label`: fit(..., callbacks=[live.callback("λ=0.1")])."""
+        if not isinstance(label, str):
+            raise TypeError(
+                f"label must be a string that names the run, got {type(label).__name__}: "
+                'write callbacks=[live.callback("label")]'
+            )
 
         def update(history):
             self.update(label, history)

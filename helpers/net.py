@@ -4,8 +4,8 @@ Per hidden layer: Affine -> BatchNorm (if on) -> activation -> Dropout (if on); 
 batchnorm_position="after": Affine -> activation -> BatchNorm -> Dropout. Then a last Affine and
 SoftmaxWithLoss. Parameters are named by layer number, as in the book: W1, b1, gamma1, beta1, ...
 
-The public methods (predict, loss, gradient, loss_and_gradient, accuracy) check their arguments; the
-training loop checks its data once and then calls the unchecked _loss_and_gradient and _accuracy.
+Every public method checks its arguments. `check_data(x, t)` is the check on its own: `fit` calls it once
+per data set; the checks of the methods it then calls every step cost little on data it returned.
 """
 
 import numbers
@@ -145,28 +145,32 @@ class MultiLayerNet:
             if hasattr(layer, "params"):
                 yield number, layer
 
-    def _as_input(self, x, name="x"):
+    def check_input(self, x, name="x"):
         """x as a (N, input_size) array of the net's dtype: numbers, finite, at least one sample; clear errors
-        otherwise. name: the argument's name in the messages (fit says x_train)."""
+        otherwise. Images (N, 28, 28) are flattened. name: the argument's name in the messages."""
         x = check_array(name, x)
+        if x.dtype == np.uint8:
+            raise ValueError(
+                f"{name} holds raw pixel values (dtype uint8, 0 .. 255): scale them to [0, 1] first, with "
+                f"load_mnist(normalize=True) or {name} / 255 (unscaled, the first steps overshoot, the loss explodes)"
+            )
         if x.ndim < 2:
             raise ValueError(f"{name} must be a batch of samples, shape (N, {self.input_size}), got shape {x.shape}")
         if len(x) == 0:
             raise ValueError(f"{name} is empty: at least one sample is needed")
-        x = x.reshape(len(x), -1)
+        if x.ndim > 2:
+            x = x.reshape(len(x), -1)
         if x.shape[1] != self.input_size:
             raise ValueError(
                 f"{name} has {x.shape[1]} features per sample but the net's input_size is {self.input_size}"
             )
         return np.asarray(x, dtype=self.dtype)
 
-    def _as_labels(self, t, n, name="t", x_name="x"):
-        """t (labels (N,) or one-hot (N, output_size)) as n integer labels; clear errors otherwise."""
+    def check_labels(self, t, n, name="t", x_name="x"):
+        """t (labels (N,) or one-hot (N, output_size)) as n integer labels (intp); clear errors otherwise."""
         t = check_array(name, t)
         if t.ndim == 2:
-            if t.shape[1] != self.output_size:
-                raise ValueError(f"one-hot {name} has {t.shape[1]} columns, expected output_size={self.output_size}")
-            t = t.argmax(axis=1)
+            t = self._one_hot_to_labels(t, name)
         elif t.ndim != 1:
             raise ValueError(f"{name} must be labels (N,) or one-hot (N, {self.output_size}), got shape {t.shape}")
         elif t.dtype.kind == "f" and not np.all(t == np.round(t)):
@@ -177,12 +181,41 @@ class MultiLayerNet:
             raise ValueError(f"labels in {name} must be in [0, {self.output_size - 1}], got {t.min()} .. {t.max()}")
         return t.astype(np.intp, copy=False)
 
+    def _one_hot_to_labels(self, t, name):
+        if t.shape[1] != self.output_size:
+            raise ValueError(f"one-hot {name} has {t.shape[1]} columns, expected output_size={self.output_size}")
+        bad = np.flatnonzero(((t != 0) & (t != 1)).any(axis=1) | (t.sum(axis=1) != 1))
+        if len(bad):
+            raise ValueError(
+                f"{name} of shape {t.shape} is read as one-hot labels, which need a single 1 and 0s in every row, "
+                f"but {len(bad)} of its {len(t)} rows are not, e.g. row {bad[0]}: {t[bad[0]]}"
+            )
+        return t.argmax(axis=1)
+
+    def check_data(self, x, t, name=None):
+        """(x, labels) as the net computes with them: x (N, input_size) finite numbers of the net's dtype,
+        labels (N,) integers in [0, output_size). `fit` checks its data once with this; the methods below
+        check their arguments too, which for data checked here costs little.
+        name: the data set's name in error messages: "train" speaks of x_train and t_train; None of x and t."""
+        x_name, t_name = ("x", "t") if name is None else (f"x_{name}", f"t_{name}")
+        x = self.check_input(x, x_name)
+        return x, self.check_labels(t, len(x), t_name, x_name)
+
+    def _check_training_batch(self, x):
+        if self.use_batchnorm and len(x) < 2:
+            raise ValueError(
+                f"batch norm needs at least 2 samples per training batch, got {len(x)}: the batch variance of "
+                "a single sample is 0, which would corrupt the running variance (use batch_size >= 2)"
+            )
+
     def predict(self, x, train=False):
         """Class scores, (N, output_size). train=True uses batch statistics and drops units."""
-        return self._forward(self._as_input(x), train)
+        x = self.check_input(x)
+        if train:
+            self._check_training_batch(x)
+        return self._forward(x, train)
 
     def _forward(self, x, train):
-        """predict without the input checks, for arrays already checked."""
         for layer in self.layers:
             x = layer.forward(x, train)
         return x
@@ -196,11 +229,12 @@ class MultiLayerNet:
 
     def loss(self, x, t, train=True):
         """Mean cross-entropy over the batch plus the weight-decay penalty (a float)."""
-        x = self._as_input(x)
-        return self._loss(x, self._as_labels(t, len(x)), train)
+        x, labels = self.check_data(x, t)
+        if train:
+            self._check_training_batch(x)
+        return self._loss(x, labels, train)
 
     def _loss(self, x, labels, train):
-        """loss without the checks, for x and labels as _as_input and _as_labels return them."""
         data_loss = self.last_layer.forward(self._forward(x, train), labels)
         return float(data_loss) + self.weight_decay_term()
 
@@ -209,12 +243,9 @@ class MultiLayerNet:
         return self.loss_and_gradient(x, t)[1]
 
     def loss_and_gradient(self, x, t):
-        """(loss, gradients) from one forward and one backward pass in train mode."""
-        x = self._as_input(x)
-        return self._loss_and_gradient(x, self._as_labels(t, len(x)))
-
-    def _loss_and_gradient(self, x, labels):
-        """loss_and_gradient without the checks: the training loop's step, on data checked once per fit."""
+        """(loss, gradients) from one forward and one backward pass in train mode: the training step."""
+        x, labels = self.check_data(x, t)
+        self._check_training_batch(x)
         loss = self._loss(x, labels, train=True)
         dout = self.last_layer.backward(1.0)
         for layer in reversed(self.layers):
@@ -231,11 +262,7 @@ class MultiLayerNet:
 
     def accuracy(self, x, t):
         """Fraction of samples whose highest score is the label (t: labels or one-hot), a float."""
-        x = self._as_input(x)
-        return self._accuracy(x, self._as_labels(t, len(x)))
-
-    def _accuracy(self, x, labels):
-        """accuracy without the checks: the training loop scores its checked data every epoch."""
+        x, labels = self.check_data(x, t)
         correct = 0
         for start in range(0, len(x), EVAL_CHUNK):
             scores = self._forward(x[start : start + EVAL_CHUNK], train=False)

@@ -29,6 +29,7 @@ from helpers.checks import check_flag, check_int, check_number, check_seed
 from helpers.objective import ValidationObjective
 from helpers.parallel import Task, Workers, check_n_jobs
 from helpers.results import HalvingResults, SearchResults, Trial
+from helpers.train import asks_to_stop
 
 __all__ = [
     "SEMINAR_RANGES",
@@ -116,8 +117,8 @@ def random_search(
     seed: the search's seed; trial i draws from default_rng([seed, i]) only.
     n_jobs: worker processes (one trial per core, one BLAS thread each); the results are the same for any n_jobs.
     progress: show a tqdm progress bar over the trials.
-    callback: called as callback(results so far) after each trial; returning True stops the search (any other
-        value, None included, lets it go on).
+    callback: called as callback(results so far) after each trial; it returns None to go on, or helpers.train.STOP
+        to stop the search (anything else is a TypeError, as for fit's callbacks).
     Stopped or interrupted (Ctrl-C, the notebook's stop button), the search cancels the trials not started yet.
     Returns SearchResults, one trial per row in trial order.
     """
@@ -136,7 +137,7 @@ def random_search(
 def _search(objective, tasks, ranges, epochs, n_jobs, progress, callback, desc):
     def report(trials):
         bar.update(1)
-        return callback is not None and callback(SearchResults(trials, ranges, epochs)) is True
+        return callback is not None and asks_to_stop(callback, callback(SearchResults(trials, ranges, epochs)))
 
     with _progress_bar(len(tasks), desc, progress) as bar, Workers(n_jobs, len(tasks)) as workers:
         trials, stopped = workers.run(objective, tasks, report)

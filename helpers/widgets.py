@@ -18,6 +18,7 @@ from helpers.experiments import batchnorm_pair, overfitting_run, search_objectiv
 from helpers.live import LiveCurves, Throttle
 from helpers.plots import plot_search_scatter, to_png
 from helpers.search import check_ranges, random_search
+from helpers.train import STOP
 
 LAMBDAS = (0.0, 1e-4, 3e-4, 1e-3, 3e-3, 0.01, 0.03, 0.1, 0.3, 1.0)  # a log scale that also holds exactly 0
 
@@ -192,7 +193,7 @@ class TrainingPanel(BackgroundPanel):
             runs = dict(zip(labels, runs.values(), strict=True))
             self.live.update_runs(runs)
             self.status_line.value = self.status(settings, runs)
-            return self._stop_requested.is_set()
+            return STOP if self._stop_requested.is_set() else None
 
         result = self.run(settings, on_epoch)
         runs = dict(zip(labels, self.histories(result).values(), strict=True))

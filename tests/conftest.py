@@ -1,6 +1,6 @@
-"""Test-wide settings. The data source is pinned to the offline MNIST subset, so notebook outputs checked
-by nbval are the same on every machine, with or without a cached full MNIST (override by setting
-DL4_MNIST_SOURCE yourself). The notebooks' kernels inherit this environment."""
+"""Test-wide settings and shared fixtures. The data source is pinned to the offline MNIST subset, so notebook
+outputs checked by nbval are the same on every machine, with or without a cached full MNIST (override by
+setting DL4_MNIST_SOURCE yourself). The notebooks' kernels inherit this environment."""
 
 import os
 
@@ -10,6 +10,32 @@ import pytest
 
 os.environ.setdefault("DL4_MNIST_SOURCE", "offline")
 matplotlib.use("Agg")
+
+
+@pytest.fixture
+def rng():
+    """A fresh seeded generator for each test."""
+    return np.random.default_rng(0)
+
+
+def make_blobs(n, seed):
+    """Three well separated Gaussian clouds in 20 dimensions: (n, 20) float32, (n,) labels."""
+    rng = np.random.default_rng(seed)
+    t = rng.integers(0, 3, size=n)
+    centres = np.random.default_rng(99).standard_normal((3, 20)) * 3
+    return (centres[t] + rng.standard_normal((n, 20))).astype(np.float32), t
+
+
+@pytest.fixture(scope="session")
+def blobs_of():
+    """make_blobs(n, seed) -> (x, t): n samples of three well separated clouds, 20 features."""
+    return make_blobs
+
+
+@pytest.fixture(scope="session")
+def blobs():
+    """((x, t) of 300 training samples, (x, t) of 200 test samples) from make_blobs: 20 features, 3 classes."""
+    return make_blobs(300, seed=0), make_blobs(200, seed=1)
 
 
 @pytest.fixture(scope="session")

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from helpers.gradcheck import numerical_gradient, rel_error
+from helpers.gradcheck import check_net_gradients, numerical_gradient
 from helpers.layers import Affine, BatchNorm, Dropout, Relu, Sigmoid
 from helpers.net import MultiLayerNet
 
@@ -22,19 +22,9 @@ def batch():
 
 
 def gradient_errors(net, x, t):
-    def reset_dropout_masks():
-        for layer in net.layers:
-            if isinstance(layer, Dropout):
-                layer.rng = np.random.default_rng(42)  # a fixed mask for every loss evaluation
-
-    def loss():
-        reset_dropout_masks()
-        return net.loss(x, t, train=True)
-
-    reset_dropout_masks()
-    grads = net.gradient(x, t)
-    assert set(grads) == set(net.params)
-    return {name: rel_error(grads[name], numerical_gradient(loss, net.params[name])) for name in net.params}
+    errors = check_net_gradients(net, x, t)
+    assert set(errors) == set(net.params)
+    return errors
 
 
 def test_layer_order_is_affine_batchnorm_activation_dropout():
@@ -125,6 +115,19 @@ def test_same_seed_gives_same_weights_and_other_seed_does_not():
     assert not np.array_equal(a.params["W3"], c.params["W3"])
 
 
+def test_check_data_returns_the_arrays_the_net_computes_with_and_names_the_data_set(batch):
+    x, t = batch
+    net = small_net(dtype=np.float32)
+    x_checked, labels = net.check_data(x.tolist(), np.eye(4)[t], "train")
+    assert x_checked.dtype == np.float32 and x_checked.shape == (7, 8)
+    assert labels.dtype == np.intp
+    np.testing.assert_array_equal(labels, t)
+    again = net.check_data(x_checked, labels, "train")
+    assert again[0] is x_checked and again[1] is labels  # checked data passes through without a copy
+    with pytest.raises(ValueError, match="^x_val has 3 features per sample"):
+        net.check_data(x[:, :3], t, "val")
+
+
 def test_accuracy_accepts_labels_and_one_hot(batch):
     x, t = batch
     net = small_net()
@@ -146,29 +149,24 @@ def test_input_images_are_flattened():
 
 @pytest.mark.parametrize(
     ("kwargs", "error", "words"),
-    [
-        ({"weight_init_std": -0.1}, ValueError, "weight_init_std"),
-        ({"weight_init_std": "0.1"}, ValueError, "weight_init_std"),
-        ({"weight_init_std": "lecun"}, ValueError, "'he', 'xavier'"),
-        ({"weight_init_std": None}, TypeError, "weight_init_std"),
-        ({"dropout_ratio": 1.0}, ValueError, "dropout_ratio"),
-        ({"dropout_ratio": -0.2}, ValueError, "dropout_ratio"),
-        ({"weight_decay_lambda": -1e-3}, ValueError, "weight_decay_lambda"),
-        ({"activation": "tanh"}, ValueError, "activation"),
-        ({"hidden_sizes": (100, 0)}, ValueError, "hidden_sizes"),
-        ({"dtype": np.int32}, ValueError, "dtype"),
-        ({"dtype": "foo"}, ValueError, "dtype must be np.float32 or np.float64, got 'foo'"),
-        ({"dtype": None}, ValueError, "dtype must be np.float32 or np.float64, got None"),
-        ({"use_batchnorm": "False"}, TypeError, "use_batchnorm must be True or False, got 'False'"),
-        ({"dropout_ratio": 0.5, "dropout_inverted": "no"}, TypeError, "dropout_inverted must be True or False"),
-        ({"dropout_inverted": "no"}, TypeError, "dropout_inverted must be True or False"),
-        ({"hidden_sizes": 100}, TypeError, r"hidden_sizes must be a sequence of layer widths .* got 100 \(int\)"),
-        ({"hidden_sizes": "100"}, TypeError, "hidden_sizes must be a sequence of layer widths"),
-        ({"seed": -1}, ValueError, r"seed must be an integer in \[0, inf\], got -1"),
-        ({"seed": 1.5}, TypeError, "seed must be an integer >= 0"),
-        ({"seed": "a"}, TypeError, "seed must be an integer >= 0"),
-        ({"seed": None}, TypeError, "seed must be an integer >= 0"),
-        ({"batchnorm_position": "middle"}, ValueError, "batchnorm_position must be one of 'before', 'after'"),
+    [  # one case per setting: the checks themselves are tested in test_checks.py
+        ({"input_size": 0}, ValueError, r"^input_size must be an integer in \[1, inf\]"),
+        ({"output_size": 1}, ValueError, r"^output_size must be an integer in \[2, inf\]"),
+        ({"weight_init_std": -0.1}, ValueError, r"^weight_init_std must be in \(0, inf\]"),
+        ({"weight_init_std": "lecun"}, ValueError, r"^weight_init_std must be one of 'he', 'xavier', got 'lecun'"),
+        ({"weight_init_std": None}, TypeError, r"^weight_init_std must be 'he', 'xavier' or a positive number"),
+        ({"dropout_ratio": 1.0}, ValueError, r"^dropout_ratio must be in \[0, 1\)"),
+        ({"weight_decay_lambda": -1e-3}, ValueError, r"^weight_decay_lambda must be in \[0, inf\]"),
+        ({"activation": "tanh"}, ValueError, "^activation must be one of 'relu', 'sigmoid'"),
+        ({"hidden_sizes": (100, 0)}, ValueError, r"^hidden_sizes must be an integer in \[1, inf\], got 0"),
+        ({"hidden_sizes": 100}, TypeError, r"^hidden_sizes must be a sequence of layer widths .* got 100 \(int\)"),
+        ({"hidden_sizes": "100"}, TypeError, "^hidden_sizes must be a sequence of layer widths"),
+        ({"dtype": np.int32}, ValueError, "^dtype must be np.float32 or np.float64"),
+        ({"dtype": None}, ValueError, "^dtype must be np.float32 or np.float64, got None"),
+        ({"use_batchnorm": "False"}, TypeError, "^use_batchnorm must be True or False, got 'False'"),
+        ({"dropout_inverted": "no"}, TypeError, "^dropout_inverted must be True or False"),
+        ({"seed": -1}, ValueError, r"^seed must be an integer in \[0, inf\], got -1"),
+        ({"batchnorm_position": "middle"}, ValueError, "^batchnorm_position must be one of 'before', 'after'"),
     ],
 )
 def test_bad_settings_raise_clear_errors(kwargs, error, words):
@@ -201,6 +199,42 @@ def test_non_finite_input_is_rejected_naming_x(batch, method, bad):
 def test_an_empty_batch_is_rejected(method):
     with pytest.raises(ValueError, match="x is empty: at least one sample is needed"):
         call(method, MultiLayerNet(), np.zeros((0, 784)), np.zeros(0, dtype=int))
+
+
+@pytest.mark.parametrize(
+    "t",
+    [np.zeros((7, 4)), np.full((7, 4), 0.25), np.ones((7, 4)), np.eye(4)[[0, 1, 2, 3, 0, 1, 2]] * 2],
+    ids=["all zero", "probabilities", "all ones", "twos"],
+)
+def test_an_n_by_c_array_that_is_not_one_hot_is_refused(batch, t):
+    with pytest.raises(ValueError, match=r"^t of shape \(7, 4\) is read as one-hot labels, which need a single 1"):
+        small_net().accuracy(batch[0], t)
+
+
+def test_raw_uint8_pixels_are_refused_with_the_fix():
+    images = np.full((3, 784), 255, dtype=np.uint8)
+    with pytest.raises(
+        ValueError, match=r"^x holds raw pixel values \(dtype uint8, 0 \.\. 255\).*normalize=True\) or x / 255"
+    ):
+        MultiLayerNet().predict(images)
+    assert MultiLayerNet().predict(images / 255).shape == (3, 10)
+
+
+def test_a_training_batch_of_one_sample_with_batchnorm_is_refused_but_predicting_one_works(batch):
+    x, t = batch
+    net = small_net(use_batchnorm=True)
+    for call in (lambda: net.gradient(x[:1], t[:1]), lambda: net.loss(x[:1], t[:1]), lambda: net.predict(x[:1], True)):
+        with pytest.raises(ValueError, match="^batch norm needs at least 2 samples per training batch, got 1"):
+            call()
+    assert net.predict(x[:1]).shape == (1, 4)
+    assert np.isfinite(net.loss(x[:1], t[:1], train=False))
+    np.testing.assert_array_equal(net.layers[1].running_var, 0)  # untouched by the refused calls
+
+
+def test_numerical_gradient_of_a_loss_with_dropout_is_refused_not_silently_wrong(batch):
+    net = small_net(dropout_ratio=0.5)
+    with pytest.raises(ValueError, match="Dropout draws a new mask on every forward: use check_net_gradients"):
+        numerical_gradient(lambda: net.loss(*batch), net.params["W1"])
 
 
 def test_accuracy_is_a_plain_float(batch):

@@ -25,6 +25,7 @@ from helpers.search import (
     successive_halving,
     trial_draw,
 )
+from helpers.train import STOP
 
 FAST = {"progress": False}
 
@@ -145,21 +146,26 @@ def test_no_worker_process_outlives_the_search(objective):
     assert wait_until(lambda: not worker_processes(), timeout=10), worker_processes()
 
 
-def test_a_callback_that_returns_true_stops_the_search(objective):
+def test_a_callback_that_returns_stop_stops_the_search(objective):
     seen = []
-    results = random_search(
-        objective, n_trials=6, epochs=2, callback=lambda r: seen.append(len(r)) or len(r) == 2, **FAST
-    )
+
+    def stop_after_two(results):
+        seen.append(len(results))
+        return STOP if len(results) == 2 else None
+
+    results = random_search(objective, n_trials=6, epochs=2, callback=stop_after_two, **FAST)
     assert seen == [1, 2] and len(results) == 2 and results.stopped
 
 
-def test_only_true_stops_the_search_not_any_truthy_return(objective):
-    results = random_search(objective, n_trials=3, epochs=1, callback=lambda r: [r], **FAST)
-    assert len(results) == 3 and not results.stopped
+def test_a_callback_returning_anything_but_none_or_stop_is_a_clear_error(objective):
+    with pytest.raises(TypeError, match="returned .*: a callback returns None to go on, or helpers.train.STOP"):
+        random_search(objective, n_trials=3, epochs=1, callback=lambda r: [r], **FAST)
 
 
 def test_stop_in_a_parallel_search_keeps_the_finished_trials_and_ends_the_workers(objective):
-    results = random_search(objective, n_trials=400, epochs=20, n_jobs=2, callback=lambda r: len(r) >= 2, **FAST)
+    results = random_search(
+        objective, n_trials=400, epochs=20, n_jobs=2, callback=lambda r: STOP if len(r) >= 2 else None, **FAST
+    )
     assert results.stopped and 2 <= len(results) < 400
     assert [t.index for t in results] == sorted(t.index for t in results)
     assert wait_until(lambda: not worker_processes(), timeout=10), worker_processes()

@@ -2,7 +2,8 @@
 
 Each returns data (histories, arrays) and never draws: the notebooks, the figures command, the slider
 panels and the tests call these same functions. `data` is `load_mnist()`'s result; None loads it.
-A `callback` gets the current histories after every epoch and may return True to stop (the Stop button).
+A `callback` gets the current histories after every epoch and returns None, or helpers.train.STOP to stop
+(the Stop button).
 """
 
 from helpers.experiments.batch_normalization import (

@@ -4,11 +4,11 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from helpers.experiments.common import first_samples, hidden_activations, in_step
-from helpers.gradcheck import numerical_gradient, rel_error
+from helpers.gradcheck import check_layer_gradients
 from helpers.layers import BatchNorm
 from helpers.net import MultiLayerNet
 from helpers.optim import SGD
-from helpers.train import train_epochs
+from helpers.train import asks_to_stop, train_epochs
 
 BN_STDS = np.logspace(0, -4, 16)  # the book's 16 initial weight scales, 1 .. 1e-4
 
@@ -55,7 +55,7 @@ def batchnorm_pair(
         )
         steps[label] = train_epochs(net, x, t, epochs=epochs, batch_size=batch_size, optimizer=SGD(lr), seed=seed)
     for runs in in_step(steps):
-        if callback is not None and callback(runs):
+        if callback is not None and asks_to_stop(callback, callback(runs)):
             for history in runs.values():
                 history.stopped = not history.diverged
             break
@@ -74,24 +74,15 @@ def batchnorm_activations(weight_init_std, use_batchnorm, n_samples=1000, seed=0
     return hidden_activations(net, x)
 
 
-def batchnorm_gradient_check(n_samples=8, n_features=5, seed=0):
-    """BatchNorm's backward vs central differences in float64, for a random batch and a random upstream
-    gradient: {"x": rel error, "gamma": ..., "beta": ...}."""
+def batchnorm_gradient_check(n_samples=8, n_features=5, seed=0, backward="backward"):
+    """BatchNorm's backward (or "backward_graph") vs central differences in float64, for a random batch and a
+    random upstream gradient: {"x": rel error, "gamma": ..., "beta": ...}."""
     rng = np.random.default_rng(seed)
     layer = BatchNorm(n_features, dtype=np.float64)
     layer.params["gamma"][:] = rng.standard_normal(n_features)
     layer.params["beta"][:] = rng.standard_normal(n_features)
     x = 3 * rng.standard_normal((n_samples, n_features)) + 2
-    dout = rng.standard_normal((n_samples, n_features))
-
-    def loss():
-        return float(np.sum(layer.forward(x) * dout))
-
-    layer.forward(x)
-    errors = {"x": rel_error(layer.backward(dout), numerical_gradient(loss, x))}
-    for name, value in layer.params.items():
-        errors[name] = rel_error(layer.grads[name], numerical_gradient(loss, value))
-    return errors
+    return check_layer_gradients(layer, x, backward=backward, seed=seed)
 
 
 def batchnorm_modes_demo(n_features=3, batch_size=100, n_batches=100, seed=0):

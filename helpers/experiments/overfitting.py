@@ -63,7 +63,7 @@ def overfitting_run(
 
     def record(history):
         run.weight_norm.append(weight_norm(net))
-        return callback(history) if callback is not None else False
+        return callback(history) if callback is not None else None
 
     run.history = fit(
         net,
@@ -84,4 +84,4 @@ def dropout_demo(ratio=0.5, shape=(4, 6), seed=0, inverted=False):
     layer = Dropout(ratio, inverted=inverted, rng=seed)
     x = np.ones(shape, dtype=np.float32)
     train_out = layer.forward(x, train=True)
-    return train_out, layer.mask, layer.forward(x, train=False)
+    return train_out, layer.mask.astype(x.dtype), layer.forward(x, train=False)
