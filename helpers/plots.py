@@ -445,3 +445,22 @@ def plot_best_so_far(curves, title="", log_x=False):
     if title:
         ax.set_title(title)
     return fig
+
+
+# --- Live panels ---------------------------------------------------------------------------------------------
+
+
+def plot_small_runs(runs, epochs, title="", width=2.4, height=1.8):
+    """One small accuracy plot of a few runs ({label: History}, in PALETTE's colours, no legend), e.g. one
+    cell of the live 4x4 batch-norm grid. Fixed margins: sixteen of these are drawn while the grid trains."""
+    fig = figure(width, height, layout=None)
+    fig.subplots_adjust(left=0.17, right=0.97, bottom=0.16, top=0.86)
+    ax = fig.add_subplot()
+    for (label, history), color in zip(runs.items(), PALETTE, strict=False):
+        draw_run(ax, history, label, color)
+    ax.set_xlim(0, max(epochs, 1))
+    ax.set_ylim(0, 1.02)
+    ax.tick_params(labelsize=7)
+    ax.grid(alpha=0.3)
+    ax.set_title(title, fontsize=8)
+    return fig

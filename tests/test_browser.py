@@ -2,8 +2,11 @@
 
 A JupyterLab of its own (a free port, a random token; Jupyter's, IPython's and Chromium's folders in a temp
 dir, so no settings in $HOME are read or written) runs tests/browser/panels.ipynb; the tests then use its
-panels like a student: move the std slider with the keyboard, press Train and Stop, and read the status line
-and the plot from the page. Times from a click to what the page shows are printed (-s to see them).
+panels like a student: move the std slider with the keyboard, press Train and Stop, fill the batch-norm grid,
+run the search panel with its defaults, and read the status lines, the readouts and the plots from the page.
+Times from a click to what the page shows are printed (-s to see them). The page shows Hangul in the font that
+koreanize-matplotlib ships (NanumGothic), given to Chromium through a fontconfig file of its own, so the test
+needs no system font.
 Screenshots go to screenshots/ (printed); with DL4_UPDATE_FIGURES=1 a panel mid-training also goes to
 figures/panel_live.png, the README's picture (so an ordinary test run leaves the repository unchanged).
 Without Chromium or Playwright the tests are skipped, unless DL4_REQUIRE_BROWSER=1 (CI): then they fail.
@@ -44,8 +47,14 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-BN_EPOCHS = 10  # the settings of the panels in panels.ipynb
+BN_EPOCHS = 20  # the settings of the panels in panels.ipynb
 LONG_EPOCHS = 400
+GRID_CELLS = 16
+SEARCH_TIMEOUT_MS = 180_000  # the default search: ~10 s on 2 idle cores, much longer beside JupyterLab on a busy one
+# Status lines in either language (the kernel's language comes from DL4_LANG or the folder's name)
+EPOCH = "(?:에폭|epoch)"
+STOPPED = re.compile(r"(?:에폭 \d+에서 정지|stopped at epoch \d+)")
+FROM_CACHE = re.compile(r" \((?:저장된 결과|from cache)\)$")
 TIMEOUT_MS = 30_000  # for each wait in the page: generous for a busy 2-core machine
 START_TIMEOUT_S = 60  # for JupyterLab to answer, and for the notebook and its kernel to be ready
 # The news feed and the update check would reach for the network and pop up a notification.
@@ -163,6 +172,20 @@ def lab(workdir):
 # --- the browser ---------------------------------------------------------------------------------------------
 
 
+def korean_fonts_config(folder):
+    """A fontconfig file: the system's fonts plus NanumGothic from koreanize-matplotlib (the Korean text)."""
+    import koreanize_matplotlib
+
+    fonts = Path(koreanize_matplotlib.__file__).parent / "fonts"
+    config = folder / "fonts.conf"
+    config.write_text(
+        '<?xml version="1.0"?>\n<!DOCTYPE fontconfig SYSTEM "fonts.dtd">\n<fontconfig>\n'
+        '  <include ignore_missing="yes">/etc/fonts/fonts.conf</include>\n'
+        f"  <dir>{fonts}</dir>\n  <cachedir>{folder / 'fontconfig-cache'}</cachedir>\n</fontconfig>\n"
+    )
+    return config
+
+
 def launch_chromium(playwright, folder):
     """Debian's Chromium, headless, with a fresh profile; its per-user folders (crash reports, dconf) in `folder`."""
     home = folder / "home"
@@ -171,6 +194,7 @@ def launch_chromium(playwright, folder):
         "HOME": str(home),
         "XDG_CONFIG_HOME": str(home / ".config"),
         "XDG_CACHE_HOME": str(home / ".cache"),
+        "FONTCONFIG_FILE": str(korean_fonts_config(folder)),
     }
     return playwright.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS, env=env)
 
@@ -236,8 +260,8 @@ def status_text(panel):
 
 
 def epoch_of(text):
-    """(epoch, total) from a status line 'epoch 3/10 · ...'."""
-    epoch, total = re.match(r"epoch (\d+)/(\d+) ", text).groups()
+    """(epoch, total) from a status line '에폭 3/10 · ...' ('epoch 3/10 · ...' in English)."""
+    epoch, total = re.match(rf"{EPOCH} (\d+)/(\d+) ", text).groups()
     return int(epoch), int(total)
 
 
@@ -251,7 +275,7 @@ def wait_for_epoch(page, panel, at_least, frames=1):
     """Wait until the status line shows epoch `at_least` or later and the plot has changed `frames` times
     since Train was pressed (train_and_time_first_frame counts them)."""
     page.wait_for_function(
-        """([status, n, frames]) => Number(/^epoch (\\d+)\\//.exec(status.textContent)?.[1]) >= n
+        """([status, n, frames]) => Number(/^(?:에폭|epoch) (\\d+)\\//.exec(status.textContent)?.[1]) >= n
                                     && window.dlProbe.frames >= frames""",
         arg=[status(panel).element_handle(), at_least, frames],
     )
@@ -285,7 +309,7 @@ def train_to_the_end(page, panel):
     first_frame = train_and_time_first_frame(page, panel)  # Stop is enabled before a new frame is sent
     wait_until_idle(panel)  # the final status is sent before Stop is disabled
     text = status_text(panel)
-    assert re.match(rf"epoch {BN_EPOCHS}/{BN_EPOCHS} · std \S+ · with BN ", text), text
+    assert re.match(rf"{EPOCH} {BN_EPOCHS}/{BN_EPOCHS} · std \S+ · ", text), text
     return text, first_frame
 
 
@@ -319,7 +343,7 @@ def test_std_slider_moved_with_the_keyboard_trains_that_std_and_redraws(page):
     assert second != first, "another std trained to the same accuracies: the slider's value did not reach the run"
 
     assert press(panel, ".dl-std", "ArrowLeft") == std
-    expect(status(panel)).to_have_text(f"{first} (from cache)")  # back to the first std: shown at once
+    expect(status(panel)).to_have_text(re.compile(re.escape(first) + FROM_CACHE.pattern))  # the first std: at once
 
 
 def test_stop_ends_a_long_run_early(page):
@@ -336,11 +360,77 @@ def test_stop_ends_a_long_run_early(page):
 
     clicked = time.perf_counter()
     panel.locator(".dl-stop").click()
-    expect(status(panel)).to_contain_text("stopped at epoch")
-    print(f"regularization: Stop click to 'stopped at epoch' in the status line {time.perf_counter() - clicked:.3f} s")
+    expect(status(panel)).to_contain_text(STOPPED)
+    print(f"regularization: Stop click to 'stopped' in the status line {time.perf_counter() - clicked:.3f} s")
     text = status_text(panel)
     epoch, total = epoch_of(text)
-    assert total == LONG_EPOCHS and 30 <= epoch < LONG_EPOCHS and text.endswith(f"stopped at epoch {epoch}")
+    assert total == LONG_EPOCHS and 30 <= epoch < LONG_EPOCHS
+    assert text.endswith((f"에폭 {epoch}에서 정지", f"stopped at epoch {epoch}")), text
     wait_until_idle(panel)
     expect(panel.locator(".dl-train")).to_be_enabled()
     panel.screenshot(path=SCREENSHOTS / "regularization_stopped.png")
+
+
+def tall_screenshot(page, element, path):
+    """A screenshot of an element taller than the 1000-px window: JupyterLab's notebook is the scrolling box, so
+    the window grows for the shot and shrinks back."""
+    page.set_viewport_size({"width": 1280, "height": 2400})
+    try:
+        element.scroll_into_view_if_needed()
+        element.screenshot(path=path)
+    finally:
+        page.set_viewport_size({"width": 1280, "height": 1000})
+
+
+def hidden_text(panel):
+    """The readouts and descriptions of the panel whose text does not fit their box (cut off on the page)."""
+    return panel.evaluate(
+        """panel => [...panel.querySelectorAll('.widget-readout, .widget-label, button')]
+                .filter(e => e.offsetParent !== null && e.scrollWidth > e.clientWidth + 1)
+                .map(e => `${e.textContent} (${e.scrollWidth} px in ${e.clientWidth} px)`)"""
+    )
+
+
+def test_the_grid_button_fills_the_4x4_grid_and_the_histograms_show(page):
+    panel = panel_with(page, ".dl-grid")
+    cells = panel.locator(".dl-grid-cell")
+    expect(cells).to_have_count(GRID_CELLS)
+    started = time.perf_counter()
+    panel.locator(".dl-grid").click()
+    expect(panel.locator(".dl-grid-status")).to_contain_text(
+        re.compile(rf"(?:그리드: {GRID_CELLS}/{GRID_CELLS}쌍 완료|grid: {GRID_CELLS}/{GRID_CELLS} pairs done)"),
+        timeout=120_000,
+    )
+    wait_until_idle(panel)
+    seconds = time.perf_counter() - started
+    page.wait_for_function(
+        "cells => cells.every(img => img.complete && img.naturalWidth > 0)",
+        arg=[cells.nth(i).element_handle() for i in range(GRID_CELLS)],
+    )
+    shot = SCREENSHOTS / "batchnorm_grid.png"
+    tall_screenshot(page, panel, shot)
+    text = panel.locator(".dl-grid-status").text_content()
+    print(f"batch-norm grid: click to all {GRID_CELLS} cells drawn {seconds:.1f} s in the page; '{text}'; {shot}")
+    expect(panel.locator(".dl-histograms")).to_be_visible()  # from the pair trained by the first test
+    assert not hidden_text(panel), hidden_text(panel)
+
+
+def test_the_search_panel_with_its_defaults_finds_the_slides_accuracy_and_shows_every_readout(page):
+    panel = panel_with(page, ".dl-trials")
+    assert not hidden_text(panel), hidden_text(panel)
+    lr_range = panel.locator(".dl-lr-range .widget-readout").text_content()
+    assert re.fullmatch(r"\s*[-−]6\.0\s*[-–]\s*[-−]2\.0\s*", lr_range), lr_range  # the whole range, not "-6.0 – -2.("
+    started = time.perf_counter()
+    panel.locator(".dl-train").click()
+    expect(panel.locator(".dl-stop")).to_be_enabled()
+    expect(panel.locator(".dl-stop")).to_be_disabled(timeout=SEARCH_TIMEOUT_MS)
+    seconds = time.perf_counter() - started
+    text = status_text(panel)
+    best = float(re.search(r"(?:최고 검증 정확도|best val acc) (\d\.\d+)", text).group(1))
+    plot = panel.locator(".dl-plot").element_handle()
+    page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=plot)
+    shot = SCREENSHOTS / "search_panel.png"
+    tall_screenshot(page, panel, shot)
+    print(f"search panel, defaults: '{text}', {seconds:.1f} s from the click in the page; {shot}")
+    assert text.startswith(("시행 50/50 ", "trial 50/50 ")) and best >= 0.7, text
+    assert not hidden_text(panel), hidden_text(panel)

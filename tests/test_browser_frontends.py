@@ -249,14 +249,15 @@ def stop_long_run(page, name):
     lab.wait_for_epoch(page, panel, 3)
     clicked = time.perf_counter()
     panel.locator(".dl-stop").click()
-    expect(lab.status(panel)).to_contain_text("stopped at epoch")
+    expect(lab.status(panel)).to_contain_text(lab.STOPPED)
     text = lab.status_text(panel)
     print(
         f"{name}: regularization Train click to the first plot image {first_frame:.3f} s; "
         f"Stop click to '{text}' {time.perf_counter() - clicked:.3f} s"
     )
     epoch, total = lab.epoch_of(text)
-    assert total == lab.LONG_EPOCHS and 3 <= epoch < total and text.endswith(f"stopped at epoch {epoch}"), text
+    assert total == lab.LONG_EPOCHS and 3 <= epoch < total, text
+    assert text.endswith((f"에폭 {epoch}에서 정지", f"stopped at epoch {epoch}")), text
     lab.wait_until_idle(panel)
     expect(panel.locator(".dl-train")).to_be_enabled()
     panel.screenshot(path=SCREENSHOTS / f"{name}_stopped.png")
@@ -272,7 +273,10 @@ def test_notebook7_train_and_stop(notebook7):
 
 
 def test_voila_train_and_stop(voila):
-    expect(voila.page.locator(".dl-panel")).to_have_count(2, timeout=START_TIMEOUT_S * 1000)
+    expect(voila.page.locator(".dl-panel")).to_have_count(3, timeout=START_TIMEOUT_S * 1000)
     train_batchnorm(voila.page, "voila")
     stop_long_run(voila.page, "voila")
+    search = lab.panel_with(voila.page, ".dl-trials")
+    search.screenshot(path=SCREENSHOTS / "voila_search.png")
+    assert not lab.hidden_text(search), lab.hidden_text(search)  # every readout and description in full
     assert not voila.page_errors, voila.page_errors

@@ -6,7 +6,7 @@ from helpers import experiments as ex
 from helpers.data import load_mnist
 from helpers.figures import MAKERS, show_figure
 from helpers.figures import main as figures_main
-from helpers.train import fit
+from helpers.train import STOP, fit
 
 
 @pytest.fixture(scope="module")
@@ -41,9 +41,14 @@ def test_batchnorm_pair_can_put_the_normalization_after_the_activation(data):
     assert after["with BN"].train_acc != before["with BN"].train_acc
 
 
-def test_callback_returning_true_stops_the_pair(data):
-    runs = ex.batchnorm_pair(0.01, n_train=300, epochs=10, data=data, callback=lambda r: True)
+def test_callback_returning_stop_stops_the_pair(data):
+    runs = ex.batchnorm_pair(0.01, n_train=300, epochs=10, data=data, callback=lambda r: STOP)
     assert all(h.stopped and h.epoch == 0 for h in runs.values())
+
+
+def test_callback_returning_true_is_a_clear_error_not_a_silent_stop(data):
+    with pytest.raises(TypeError, match="returned True: a callback returns None to go on, or helpers.train.STOP"):
+        ex.batchnorm_pair(0.01, n_train=300, epochs=10, data=data, callback=lambda r: True)
 
 
 def test_overfitting_run_records_weight_norm_each_epoch_and_decay_shrinks_it(data):

@@ -12,6 +12,7 @@ from helpers.experiments.batch_normalization import (
     batchnorm_activations,
     batchnorm_gradient_check,
     batchnorm_grid,
+    batchnorm_grid_parallel,
     batchnorm_modes_demo,
     batchnorm_pair,
 )
@@ -54,6 +55,7 @@ __all__ = [
     "activation_histograms",
     "batchnorm_pair",
     "batchnorm_grid",
+    "batchnorm_grid_parallel",
     "batchnorm_activations",
     "batchnorm_gradient_check",
     "batchnorm_modes_demo",

@@ -42,6 +42,7 @@ def overfitting_run(
     batch_size=100,
     hidden_sizes=(100,) * 6,
     dropout_inverted=False,
+    use_batchnorm=False,
     n_test=None,
     seed=0,
     data=None,
@@ -49,7 +50,8 @@ def overfitting_run(
 ):
     """The overfitting experiment: 300 samples, 784-100x6-10 ReLU, SGD, train and test accuracy each epoch.
 
-    weight_decay_lambda and dropout_ratio switch on the two cures. Returns a Run.
+    weight_decay_lambda and dropout_ratio switch on the two cures, use_batchnorm a batch norm before every
+    activation. Returns a Run.
     """
     (x, t), (x_test, t_test) = first_samples(data, n_train, n_test)
     net = MultiLayerNet(
@@ -57,6 +59,7 @@ def overfitting_run(
         weight_decay_lambda=weight_decay_lambda,
         dropout_ratio=dropout_ratio,
         dropout_inverted=dropout_inverted,
+        use_batchnorm=use_batchnorm,
         seed=seed,
     )
     run = Run(history=None)
