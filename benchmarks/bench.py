@@ -397,8 +397,8 @@ def print_table(rows):
 
 
 def w2_breakdown(run, repeat):
-    """Where helpers' W2 time goes: training steps vs scoring (fit's _record_accuracy), next to the floor."""
-    record = helpers.train._record_accuracy
+    """Where helpers' W2 time goes: training steps vs scoring (fit's record_accuracy), next to the floor."""
+    record = helpers.train.record_accuracy
     scoring = [0.0]
 
     def timed_record(*args):
@@ -406,7 +406,7 @@ def w2_breakdown(run, repeat):
         scoring[0] += elapsed
 
     best = {"training": np.inf, "evaluation": np.inf}
-    helpers.train._record_accuracy = timed_record
+    helpers.train.record_accuracy = timed_record
     try:
         for _ in range(repeat):
             scoring[0] = 0.0
@@ -414,7 +414,7 @@ def w2_breakdown(run, repeat):
             best["training"] = min(best["training"], total - scoring[0])
             best["evaluation"] = min(best["evaluation"], scoring[0])
     finally:
-        helpers.train._record_accuracy = record
+        helpers.train.record_accuracy = record
     floor = {
         "training": min_time(lambda: floor_train(run, evaluate=False), repeat),
         "evaluation": min_time(lambda: floor_train(run, train=False), repeat),

@@ -126,10 +126,10 @@ class BatchNorm:
     def backward(self, dout):
         """The closed form: what the node-by-node pass of `backward_graph` adds up to."""
         check_training_forward(self, self.x_hat)
-        self.grads["beta"] = dout.sum(axis=0)
-        self.grads["gamma"] = (dout * self.x_hat).sum(axis=0)
-        dx_hat = dout * self.params["gamma"]
-        return (dx_hat - dx_hat.mean(axis=0) - self.x_hat * (dx_hat * self.x_hat).mean(axis=0)) / self.std
+        n = len(dout)
+        dbeta = self.grads["beta"] = dout.sum(axis=0)
+        dgamma = self.grads["gamma"] = (dout * self.x_hat).sum(axis=0)
+        return (self.params["gamma"] / self.std) * (dout - dbeta / n - self.x_hat * (dgamma / n))
 
     def backward_graph(self, dout):
         """The same gradients, node by node backwards through forward's computational graph (the book's way)."""

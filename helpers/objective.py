@@ -30,11 +30,12 @@ class ValidationObjective:
         if unknown:
             raise ValueError(f"ranges name {unknown}, but the objective only knows {list(self.names)}")
 
-    def train(self, values, epochs, seed):
+    def train(self, values, epochs, seed, callbacks=()):
         """Train a new net (initial weights and mini-batch order from `seed`) for `epochs` epochs.
 
         values: {"lr": ..., "weight_decay": ...}. Returns its History: .train_acc and .eval_acc["val"]
         per epoch, epoch 0 included. The same values, epochs and seed always give the same History.
+        callbacks: as for helpers.train.fit (e.g. Optuna's pruning: report, then return STOP).
         """
         net = MultiLayerNet(
             input_size=self.input_size,
@@ -52,6 +53,7 @@ class ValidationObjective:
             optimizer=SGD(values.get("lr", 0.01)),
             eval_sets={"val": (self.x_val, self.t_val)},
             seed=seed,
+            callbacks=callbacks,
         )
 
 

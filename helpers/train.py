@@ -5,8 +5,10 @@
     loss_and_gradient(x, t)  (loss, {name: gradient}) of a mini-batch, in train mode;
     accuracy(x, t)           the fraction of samples classified right, a float;
 and, optionally, check_data(x, t, name) -> (x, t): the net's own check of a data set, which `fit` calls once
-per data set and run (name "train" or an eval set's name, for the messages). Without it, x and t are used
-as NumPy arrays as they are. `MultiLayerNet` has all four.
+per data set and run (name "train" or an eval set's name, for the messages); a net with check_data also
+takes checked=True in loss_and_gradient and accuracy, which fit passes for the data check_data returned, so
+that the net need not check it again every step. Without check_data, x and t are used as NumPy arrays as
+they are. `MultiLayerNet` has all four.
 
 Callbacks run after epoch 0 and after every epoch; one that returns `STOP` ends the run, one that returns
 None lets it go on, and anything else is a mistake (TypeError).
@@ -190,11 +192,16 @@ def _weights_finite(net):
     return all(np.isfinite(value).all() for value in net.params.values())
 
 
+def _checked(net):
+    """The keyword arguments that tell the net's methods its data came from its check_data (see above)."""
+    return {"checked": True} if callable(getattr(net, "check_data", None)) else {}
+
+
 def record_accuracy(net, history, x_train, t_train, eval_sets):
     """Append the accuracy on the training set and on every eval set to `history`."""
-    history.train_acc.append(float(net.accuracy(x_train, t_train)))
+    history.train_acc.append(float(net.accuracy(x_train, t_train, **_checked(net))))
     for name, (x, t) in eval_sets.items():
-        history.eval_acc[name].append(float(net.accuracy(x, t)))
+        history.eval_acc[name].append(float(net.accuracy(x, t, **_checked(net))))
 
 
 def _train_one_epoch(net, optimizer, x_train, t_train, batch_size, rng, history):
@@ -202,10 +209,11 @@ def _train_one_epoch(net, optimizer, x_train, t_train, batch_size, rng, history)
     diverged (then nothing of this epoch is recorded)."""
     epoch = history.epoch + 1
     order = rng.permutation(len(x_train))
+    checked = _checked(net)
     losses = []
     for step, (start, stop) in enumerate(batch_bounds(len(order), batch_size), start=1):
         batch = order[start:stop]
-        loss, grads = net.loss_and_gradient(x_train[batch], t_train[batch])
+        loss, grads = net.loss_and_gradient(x_train[batch], t_train[batch], **checked)
         loss = float(loss)
         if not math.isfinite(loss):
             return tr(

@@ -23,10 +23,8 @@ import numpy as np
 import optuna
 
 from helpers.checks import check_int, check_seed
-from helpers.net import MultiLayerNet
-from helpers.optim import SGD
 from helpers.search import SEMINAR_RANGES, ValidationObjective, check_ranges
-from helpers.train import fit
+from helpers.train import STOP
 
 
 def training_seed(seed, number):
@@ -69,39 +67,17 @@ class SeminarObjective:
 
         def report(history):
             if history.epoch == 0 or history.diverged:
-                return False
+                return None
             trial.report(float(history.eval_acc["val"][-1]), history.epoch)
             if trial.should_prune():
                 pruned.append(history.epoch)
-                return True  # stops fit
-            return False
+                return STOP
+            return None
 
-        history = self.train(values, seed, [report])
+        history = self.validation.train(values, self.epochs, seed, [report])
         if pruned:
             raise optuna.TrialPruned(f"pruned after epoch {pruned[0]}")
         return 0.0 if history.diverged else float(history.final("val"))
-
-    def train(self, values, seed, callbacks=()):
-        """ValidationObjective.train with callbacks (called after every epoch, see helpers.train.fit)."""
-        v = self.validation
-        net = MultiLayerNet(
-            input_size=v.input_size,
-            hidden_sizes=v.hidden_sizes,
-            output_size=v.output_size,
-            weight_decay_lambda=values.get("weight_decay", 0.0),
-            seed=seed,
-        )
-        return fit(
-            net,
-            v.x_train,
-            v.t_train,
-            epochs=self.epochs,
-            batch_size=v.batch_size,
-            optimizer=SGD(values.get("lr", 0.01)),
-            eval_sets={"val": (v.x_val, v.t_val)},
-            seed=seed,
-            callbacks=callbacks,
-        )
 
 
 def epochs_trained(trial):

@@ -2,6 +2,9 @@
 
     python scripts/execute_notebooks.py [notebooks/01_batch_normalization.ipynb ...]
 
+Without arguments: every notebook of both editions, the Korean ones in notebooks/ and the English ones in
+notebooks/en/ (each kernel starts in its notebook's folder, which is how helpers.lang knows the language).
+
 Runs each notebook top to bottom on a fresh kernel with the offline digits (DL4_MNIST_SOURCE=offline, as the
 tests do, so the saved outputs match what nbval checks), then removes what only adds noise to a diff:
 widget state (the panels are live objects; their saved state would only show a stale picture) and
@@ -38,7 +41,7 @@ def execute(path):
 
 def main(paths):
     os.environ["DL4_MNIST_SOURCE"] = "offline"
-    for path in paths or sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb")):
+    for path in paths or sorted([*NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"), *NOTEBOOKS.glob("en/[0-9][0-9]_*.ipynb")]):
         print(f"{path}: executed in {execute(Path(path)):.1f} s")
 
 

@@ -183,8 +183,10 @@ def test_optuna_figure_is_a_png_and_keeps_optunas_style_and_pyplot_state_to_itse
     from matplotlib import pyplot
     from optuna.visualization.matplotlib import plot_intermediate_values
 
+    from helpers.fonts import use_korean_font
     from helpers.tuning import optuna_figure
 
+    use_korean_font()  # the series' own font setting, made once on importing helpers.plots, is not Optuna's
     study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=0))
     study.optimize(lambda trial: trial.report(trial.suggest_float("x", 0, 1), 1) or 0.0, n_trials=3)
     before = dict(matplotlib.rcParams)

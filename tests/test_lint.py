@@ -23,7 +23,7 @@ def test_notebook_markdown_links_no_file_outside_the_notebooks_folder():
     outside = re.compile(r"\]\(\.\./")
     offenders = [
         f"{path.name} cell {i}"
-        for path in sorted((ROOT / "notebooks").glob("*.ipynb"))
+        for path in sorted((ROOT / "notebooks").rglob("*.ipynb"))
         for i, cell in enumerate(nbformat.read(path, as_version=4).cells)
         if cell.cell_type == "markdown" and outside.search(cell.source)
     ]

@@ -264,3 +264,11 @@ def test_non_numeric_input_raises_type_error():
 
 def test_sigmoid_net_builds_sigmoid_layers():
     assert any(isinstance(layer, Sigmoid) for layer in small_net(activation="sigmoid").layers)
+
+
+def test_accuracy_scored_in_chunks_equals_the_plain_formula_over_the_whole_set():
+    rng = np.random.default_rng(1)
+    x, t = rng.standard_normal((1300, 8)), rng.integers(0, 4, size=1300)  # more than two EVAL_CHUNKs
+    net = small_net(use_batchnorm=True)
+    net.loss(x[:100], t[:100])  # a training step's statistics, so that test mode has running averages
+    assert net.accuracy(x, t) == np.mean(net.predict(x).argmax(axis=1) == t)

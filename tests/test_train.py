@@ -116,9 +116,9 @@ def watch_batches(net, x, monkeypatch):
     batches = []
     original = net.loss_and_gradient
 
-    def watched(x_batch, t_batch):
+    def watched(x_batch, t_batch, checked=False):
         batches.append([row_number[row.tobytes()] for row in x_batch])
-        return original(x_batch, t_batch)
+        return original(x_batch, t_batch, checked)
 
     monkeypatch.setattr(net, "loss_and_gradient", watched)
     return batches
@@ -140,18 +140,23 @@ def test_every_epoch_visits_every_sample_exactly_once_in_a_new_order(blobs_of, n
     assert epochs[0] != epochs[1] and epochs[0] != sorted(epochs[0])  # shuffled, anew every epoch
 
 
-def test_the_data_is_converted_once_per_fit_and_the_steps_get_slices_of_it(blobs, monkeypatch):
+def test_fit_checks_its_data_once_per_call_not_every_step_or_epoch(blobs, monkeypatch):
     (x, t), test = blobs
     net = tiny_net()
     calls = []
     original = net.check_data
     monkeypatch.setattr(net, "check_data", lambda x, t, name=None: (calls.append(name), original(x, t, name))[1])
-    step_inputs = []
+    steps = []
     step = net.loss_and_gradient
-    monkeypatch.setattr(net, "loss_and_gradient", lambda x, t: (step_inputs.append((x.dtype, t.dtype)), step(x, t))[1])
-    fit(net, x.astype(np.float64), np.eye(3)[t], epochs=2, batch_size=100, eval_sets={"test": test})
-    assert [name for name in calls if name is not None] == ["train", "test"]  # fit's own: once per data set
-    assert set(step_inputs) == {(np.dtype(np.float32), np.dtype(np.intp))}  # converted before the first step
+
+    def watched_step(x, t, checked):
+        steps.append((x.dtype, t.dtype, checked))
+        return step(x, t, checked)
+
+    monkeypatch.setattr(net, "loss_and_gradient", watched_step)
+    fit(net, x.astype(np.float64), np.eye(3)[t], epochs=3, batch_size=100, eval_sets={"test": test})
+    assert calls == ["train", "test"]
+    assert steps == [(np.dtype(np.float32), np.dtype(np.intp), True)] * 9  # converted before the first step
 
 
 def test_only_a_last_batch_of_one_sample_joins_the_one_before():
