@@ -55,8 +55,9 @@ class Experiments:
 
 
 def bn_grid(runs):
+    names = {"with BN": tr("배치 정규화 사용", "with BN"), "without BN": tr("배치 정규화 없음", "without BN")}
     return plot_grid(
-        {f"std={std:.2g}": pair for std, pair in runs.bn_grid.items()},
+        {f"std={std:.2g}": {names[label]: h for label, h in pair.items()} for std, pair in runs.bn_grid.items()},
         title=tr(
             "배치 정규화 유무에 따른 훈련 정확도 (MNIST 훈련 이미지 1000장, 20에폭)",
             "train accuracy with vs without batch norm (1000 MNIST training images, 20 epochs)",

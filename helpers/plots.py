@@ -8,6 +8,7 @@ from collections.abc import Mapping
 
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
 
 from helpers.checks import check_int
 from helpers.fonts import use_korean_font
@@ -158,11 +159,26 @@ def plot_grid(panels, eval_name=None, ncols=4, title="", width=10.0, ylabel=None
     for ax in axes[len(panels) :]:
         ax.set_visible(False)
     label_outer_axes(axes, len(panels), ncols, epoch_label(), ylabel or accuracy_label())
-    handles, labels = axes[0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="outside lower center", ncols=len(labels))
+    handles = grid_legend(panels, eval_name)
+    fig.legend(handles=handles, loc="outside lower center", ncols=len(handles))
     if title:
         fig.suptitle(title)
     return fig
+
+
+def grid_legend(panels, eval_name):
+    """One legend for every panel: a line per run label (and set), an x if any run diverged."""
+    labels = list(dict.fromkeys(label for runs in panels.values() for label in runs))
+    handles = []
+    for label, color in zip(labels, PALETTE, strict=False):
+        handles.append(Line2D([], [], color=color, linewidth=2, label=label, **TRAIN_STYLE))
+        if eval_name:
+            handles[-1].set_label(f"{label} {set_name('train')}".strip())
+            eval_label = f"{label} {set_name(eval_name)}".strip()
+            handles.append(Line2D([], [], color=color, linewidth=2, label=eval_label, **EVAL_STYLE))
+    if any(history.diverged for runs in panels.values() for history in runs.values()):
+        handles.append(Line2D([], [], color="gray", marker="x", linestyle="none", label=diverged_label()))
+    return handles
 
 
 def plot_histograms(rows, bins=30, value_range=(0, 1), skip_zeros=False):

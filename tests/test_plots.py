@@ -98,3 +98,11 @@ def test_the_best_curves_leave_diverged_trials_out_and_count_them():
     fig = plots.plot_best_curves(results, 3, ncols=3)
     assert [ax.get_title() for ax in fig.axes if ax.get_visible()] == ["Best-1", "Best-2"]
     assert "발산(diverged)한 시도 1개는 빠짐" in texts(fig)
+
+
+def test_the_grid_has_one_legend_entry_per_run_and_one_for_divergence(monkeypatch):
+    monkeypatch.setenv("DL4_LANG", "en")
+    learns, blows_up = Curves([0.1, 0.5, 0.9]), Curves([0.1], diverged=True)
+    fig = plots.plot_grid({"std=1": {"with BN": learns, "without BN": blows_up}, "std=0.1": {"with BN": learns}})
+    labels = [text.get_text() for text in fig.legends[0].get_texts()]
+    assert labels == ["with BN", "without BN", "diverged"]
