@@ -3,6 +3,7 @@
 Per hidden layer: Affine -> BatchNorm (if on) -> activation -> Dropout (if on); with
 batchnorm_position="after": Affine -> activation -> BatchNorm -> Dropout. Then a last Affine and
 SoftmaxWithLoss. Parameters are named by layer number, as in the book: W1, b1, gamma1, beta1, ...
+The batch-norm layers are `helpers.fast.FastBatchNorm`: BatchNorm's numbers, computed faster.
 
 Every public method checks its arguments. `check_data(x, t)` is the check on its own: `fit` calls it once per
 data set and then passes checked=True to loss_and_gradient and accuracy, which skips their checks (checking
@@ -15,7 +16,8 @@ from collections.abc import Iterable
 import numpy as np
 
 from helpers.checks import check_array, check_choice, check_flag, check_int, check_number, check_seed
-from helpers.layers import Affine, BatchNorm, Dropout, Relu, Sigmoid, SoftmaxWithLoss
+from helpers.fast import FastBatchNorm
+from helpers.layers import Affine, Dropout, Relu, Sigmoid, SoftmaxWithLoss
 
 ACTIVATIONS = {"relu": Relu, "sigmoid": Sigmoid}
 INIT_NAMES = ("he", "xavier")
@@ -124,10 +126,10 @@ class MultiLayerNet:
             if i == n_affine:
                 break
             if self.use_batchnorm and self.batchnorm_position == "before":
-                self._add(i, BatchNorm(fan_out, dtype=self.dtype))
+                self._add(i, FastBatchNorm(fan_out, dtype=self.dtype))
             self.layers.append(ACTIVATIONS[self.activation]())
             if self.use_batchnorm and self.batchnorm_position == "after":
-                self._add(i, BatchNorm(fan_out, dtype=self.dtype))
+                self._add(i, FastBatchNorm(fan_out, dtype=self.dtype))
             if self.dropout_ratio > 0:
                 self.layers.append(Dropout(self.dropout_ratio, inverted=dropout_inverted, rng=rng.spawn(1)[0]))
 

@@ -19,8 +19,8 @@ second thread only fights for the cores; scoring 4000 samples is ~1.6x faster wi
 core is idle, but up to 7x slower (300 samples up to 30x) while another job runs there. The count belongs to
 the process, not to a run: a run that set it back when it ended would undo it under a run still going in
 another thread (a slider panel's), and runs ending in another order than they began would leave it changed
-anyway. OpenBLAS also ignores a change from another thread once the main thread has made one, so a panel's
-thread could not set it back reliably. For more threads in your own code afterwards:
+anyway. And OpenBLAS (0.3.31, NumPy's) ignores a change made in another thread once the main thread has made
+one, so a panel's thread could not even set it back reliably. For more threads in your own code afterwards:
 `with threadpoolctl.threadpool_limits(2, user_api="blas"): ...`.
 """
 
@@ -38,6 +38,8 @@ from helpers.optim import SGD
 
 
 class Signal(enum.Enum):
+    """What a callback may return to fit besides None."""
+
     STOP = "stop"
 
 

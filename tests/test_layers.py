@@ -5,6 +5,7 @@ import warnings
 import numpy as np
 import pytest
 
+from helpers.fast import FastBatchNorm
 from helpers.gradcheck import check_layer_gradients
 from helpers.layers import Affine, BatchNorm, Dropout, Relu, Sigmoid, SoftmaxWithLoss
 
@@ -74,6 +75,36 @@ def test_batchnorm_closed_form_and_node_by_node_backward_agree(rng):
     np.testing.assert_allclose(dx_graph, dx, rtol=1e-10, atol=1e-12)
     for name in ("gamma", "beta"):
         np.testing.assert_allclose(layer.grads[name], grads[name], rtol=1e-12)
+
+
+def test_fast_batchnorm_backward_matches_numerical_gradient(rng):
+    layer = FastBatchNorm(5, dtype=np.float64)
+    layer.params["gamma"][:], layer.params["beta"][:] = rng.standard_normal(5), rng.standard_normal(5)
+    errors = check_layer_gradients(layer, 3 * rng.standard_normal((8, 5)) + 2)
+    assert max(errors.values()) < TOL, errors
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_fast_batchnorm_computes_what_the_readable_batchnorm_computes(rng, dtype):
+    plain, fast = BatchNorm(6, dtype=dtype), FastBatchNorm(6, dtype=dtype)
+    gamma, beta = rng.standard_normal(6), rng.standard_normal(6)
+    for layer in (plain, fast):
+        layer.params["gamma"][:], layer.params["beta"][:] = gamma, beta
+    tol = {"rtol": 1e-10, "atol": 1e-10} if dtype == np.float64 else {"rtol": 1e-4, "atol": 1e-4}
+    for _ in range(3):
+        x = (rng.standard_normal((50, 6)) * [1, 5, 0.1, 2, 3, 1] + [0, 3, -1, 10, 0, 2]).astype(dtype)
+        dout = rng.standard_normal((50, 6)).astype(dtype)
+        out_plain, out_fast = plain.forward(x), fast.forward(x)
+        assert out_fast.dtype == out_plain.dtype == dtype
+        np.testing.assert_allclose(out_fast, out_plain, **tol)
+        np.testing.assert_allclose(fast.backward(dout), plain.backward(dout), **tol)
+        for name in ("gamma", "beta"):
+            np.testing.assert_allclose(fast.grads[name], plain.grads[name], **tol)
+    np.testing.assert_allclose(fast.running_mean, plain.running_mean, **tol)
+    np.testing.assert_allclose(fast.running_var, plain.running_var, **tol)
+    np.testing.assert_allclose(fast.forward(x, train=False), plain.forward(x, train=False), **tol)
+    with pytest.raises(RuntimeError, match="^FastBatchNorm.backward needs a forward"):
+        fast.backward(dout)
 
 
 def test_batchnorm_forward_follows_the_slide_and_keeps_x_hat(rng):

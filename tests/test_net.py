@@ -3,8 +3,9 @@
 import numpy as np
 import pytest
 
+from helpers.fast import FastBatchNorm
 from helpers.gradcheck import check_net_gradients, numerical_gradient
-from helpers.layers import Affine, BatchNorm, Dropout, Relu, Sigmoid
+from helpers.layers import Affine, Dropout, Relu, Sigmoid
 from helpers.net import MultiLayerNet
 
 TOL = 1e-6
@@ -30,13 +31,13 @@ def gradient_errors(net, x, t):
 def test_layer_order_is_affine_batchnorm_activation_dropout():
     net = small_net(use_batchnorm=True, dropout_ratio=0.2)
     kinds = [type(layer) for layer in net.layers]
-    assert kinds == [Affine, BatchNorm, Relu, Dropout, Affine, BatchNorm, Relu, Dropout, Affine]
+    assert kinds == [Affine, FastBatchNorm, Relu, Dropout, Affine, FastBatchNorm, Relu, Dropout, Affine]
 
 
 def test_batchnorm_after_the_activation_puts_it_between_activation_and_dropout():
     net = small_net(use_batchnorm=True, dropout_ratio=0.2, batchnorm_position="after")
     kinds = [type(layer) for layer in net.layers]
-    assert kinds == [Affine, Relu, BatchNorm, Dropout, Affine, Relu, BatchNorm, Dropout, Affine]
+    assert kinds == [Affine, Relu, FastBatchNorm, Dropout, Affine, Relu, FastBatchNorm, Dropout, Affine]
     assert net.params["gamma2"] is net.layers[6].params["gamma"]  # numbered by its layer, as before
 
 
