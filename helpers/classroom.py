@@ -96,6 +96,10 @@ def parse_address(address):
     """ "192.168.0.10:13000" -> ("192.168.0.10", 13000); "[::1]:13000" for IPv6. Clear errors otherwise."""
     if not isinstance(address, str):
         raise TypeError(f"address must be a string 'host:port', e.g. '192.168.0.10:13000', got {address!r}")
+    if "/" in address:  # a URL such as http://192.168.0.10:13000/: the server speaks gRPC, not the web
+        raise ValueError(
+            f"address must be 'host:port' alone, without http:// or a path, e.g. '192.168.0.10:13000', got {address!r}"
+        )
     host, colon, port = address.strip().rpartition(":")
     host = host[1:-1] if host.startswith("[") and host.endswith("]") else host
     if not colon or not host or not port.isdigit() or not 1 <= int(port) <= 65535:

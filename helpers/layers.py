@@ -6,7 +6,8 @@ under the same names. Arrays are (N, D): N samples in a mini-batch, D features.
 
 A forward in test mode (train=False) stores nothing and forgets what an earlier training forward stored,
 so a backward after it raises instead of returning the gradient of an older batch.
-The arguments are checked where a user gives them (the constructors, `MultiLayerNet`, `fit`), not here.
+A layer used on its own checks the shapes it is given (a wrong one raises a ValueError that names the layer and
+both shapes); the values are checked where a user gives them (the constructors, `MultiLayerNet`, `fit`).
 """
 
 import numbers
@@ -26,6 +27,30 @@ def check_training_forward(layer, *stored):
         )
 
 
+def check_shape(layer, name, array, shape):
+    """`array` must have `shape`: sizes (ints) and names of sizes that may be anything, such as "N"."""
+    got = np.shape(array)
+    sizes_fit = all(isinstance(want, str) or want == size for want, size in zip(shape, got, strict=False))
+    if len(got) != len(shape) or not sizes_fit:
+        wanted = "(" + ", ".join(map(str, shape)) + ("," if len(shape) == 1 else "") + ")"
+        raise ValueError(f"{type(layer).__name__}: {name} must have shape {wanted}, got shape {got}")
+
+
+def check_features(layer, x, n_features):
+    """x must be a batch (N, n_features). (A plain condition: it runs in every forward of every step.)"""
+    if x.ndim != 2 or x.shape[1] != n_features:
+        raise ValueError(f"{type(layer).__name__}: x must have shape (N, {n_features}), got shape {x.shape}")
+
+
+def check_dout(layer, dout, out_shape):
+    """backward's dout must have the shape of the forward's output."""
+    if np.shape(dout) != out_shape:
+        raise ValueError(
+            f"{type(layer).__name__}: dout (the gradient of the forward's output) must have shape {out_shape}, "
+            f"got shape {np.shape(dout)}"
+        )
+
+
 class Affine:
     """y = x @ W + b.   x: (N, D_in), W: (D_in, D_out), b: (D_out,).
 
@@ -33,12 +58,16 @@ class Affine:
     """
 
     def __init__(self, W, b, input_grad=True):
+        check_shape(self, "W", W, ("D_in", "D_out"))
+        check_shape(self, "b", b, (np.shape(W)[1],))
         self.params = {"W": W, "b": b}
         self.grads = {}
         self.input_grad = check_flag("input_grad", input_grad)
         self.x = None
 
     def forward(self, x, train=True):
+        x = np.asarray(x)  # a list of rows works too
+        check_features(self, x, self.params["W"].shape[0])
         self.x = x if train else None
         out = x @ self.params["W"]
         out += self.params["b"]  # in place: `x @ W + b` would make a second (N, D_out) array
@@ -46,6 +75,7 @@ class Affine:
 
     def backward(self, dout):
         check_training_forward(self, self.x)
+        check_dout(self, dout, (len(self.x), self.params["W"].shape[1]))
         self.grads["W"] = self.x.T @ dout
         self.grads["b"] = dout.sum(axis=0)
         return dout @ self.params["W"].T if self.input_grad else None
@@ -58,11 +88,13 @@ class Relu:
         self.mask = None
 
     def forward(self, x, train=True):
+        x = np.asarray(x)  # a list of rows works too
         self.mask = x > 0 if train else None
         return np.maximum(0, x)
 
     def backward(self, dout):
         check_training_forward(self, self.mask)
+        check_dout(self, dout, self.mask.shape)
         return dout * self.mask
 
 
@@ -73,6 +105,7 @@ class Sigmoid:
         self.out = None
 
     def forward(self, x, train=True):
+        x = np.asarray(x)  # a list of rows works too
         with np.errstate(over="ignore"):  # exp(-x) overflows to inf for x << 0, and 1/inf = 0 is right
             out = 1 / (1 + np.exp(-x))
         self.out = out if train else None
@@ -80,6 +113,7 @@ class Sigmoid:
 
     def backward(self, dout):
         check_training_forward(self, self.out)
+        check_dout(self, dout, self.out.shape)
         return dout * self.out * (1 - self.out)
 
 
@@ -106,12 +140,19 @@ class BatchNorm:
         self.x_hat = None
 
     def forward(self, x, train=True):
+        x = np.asarray(x)  # a list of rows works too
         gamma, beta = self.params["gamma"], self.params["beta"]
+        check_features(self, x, len(gamma))
         if not train:
             self.x_centered = self.std = self.x_hat = None
             x_hat = (x - self.running_mean) / np.sqrt(self.running_var + self.eps)
             return gamma * x_hat + beta
 
+        if len(x) < 2:
+            raise ValueError(
+                f"BatchNorm needs at least 2 samples in a training batch, got {len(x)}: the variance of one sample "
+                "is 0, so x_hat would be 0 and the running variance wrong"
+            )
         mu = x.mean(axis=0)  # μ_B
         x_centered = x - mu
         var = (x_centered**2).mean(axis=0)  # σ²_B
@@ -126,6 +167,7 @@ class BatchNorm:
     def backward(self, dout):
         """The closed form: what the node-by-node pass of `backward_graph` adds up to."""
         check_training_forward(self, self.x_hat)
+        check_dout(self, dout, self.x_hat.shape)
         n = len(dout)
         dbeta = self.grads["beta"] = dout.sum(axis=0)
         dgamma = self.grads["gamma"] = (dout * self.x_hat).sum(axis=0)
@@ -134,6 +176,7 @@ class BatchNorm:
     def backward_graph(self, dout):
         """The same gradients, node by node backwards through forward's computational graph (the book's way)."""
         check_training_forward(self, self.x_hat)
+        check_dout(self, dout, self.x_hat.shape)
         n = len(dout)
         self.grads["beta"] = dout.sum(axis=0)  # y = gamma * x_hat + beta
         self.grads["gamma"] = (dout * self.x_hat).sum(axis=0)
@@ -168,6 +211,7 @@ class Dropout:
         self.mask = None
 
     def forward(self, x, train=True):
+        x = np.asarray(x)  # a list of rows works too
         if train:
             # training: drop each unit with probability dropout_ratio (mask False), in forward and in backward
             self.mask = self.rng.random(x.shape, dtype=np.float32) >= self.dropout_ratio
@@ -178,6 +222,7 @@ class Dropout:
 
     def backward(self, dout):
         check_training_forward(self, self.mask)
+        check_dout(self, dout, self.mask.shape)
         return dout * self.mask / (1 - self.dropout_ratio) if self.inverted else dout * self.mask
 
 
@@ -193,12 +238,28 @@ class SoftmaxWithLoss:
         self.t = None
 
     def forward(self, x, t):
+        x = np.asarray(x)  # a list of rows works too
+        check_shape(self, "x", x, ("N", "C"))
+        t = self._labels(t, x.shape)
         shifted = x - x.max(axis=1, keepdims=True)
         log_y = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
         self.y = np.exp(log_y)
-        self.t = t.argmax(axis=1) if t.ndim == 2 else t
+        self.t = t
         n = len(x)
         return -log_y[np.arange(n), self.t].sum() / n
+
+    def _labels(self, t, shape):
+        """t as (N,) integer labels in [0, C): a one-hot (N, C) t becomes its argmax."""
+        t = np.asarray(t)
+        if t.ndim == 2:
+            check_shape(self, "one-hot t", t, shape)
+            t = t.argmax(axis=1)
+        check_shape(self, "t (one label per row of x)", t, shape[:1])
+        if t.dtype.kind not in "iu":
+            raise ValueError(f"SoftmaxWithLoss: t must hold integer labels, got dtype {t.dtype}")
+        if len(t) and (t.min() < 0 or t.max() >= shape[1]):
+            raise ValueError(f"SoftmaxWithLoss: labels in t must be in [0, {shape[1] - 1}], got {t.min()} .. {t.max()}")
+        return t
 
     def backward(self, dout=1.0):
         check_training_forward(self, self.y)

@@ -14,6 +14,7 @@ import time
 from IPython import get_ipython
 from IPython.display import Image, display
 
+from helpers.checks import check_int
 from helpers.plots import new_figure, plot_runs, to_png
 
 
@@ -54,7 +55,7 @@ class LiveCurves:
     """
 
     def __init__(self, epochs, eval_name=None, title="", image=None, min_interval=0.4):
-        self.epochs = epochs
+        self.epochs = check_int("epochs", epochs, low=0)
         self.eval_name = eval_name
         self.title = title
         self.image = image

@@ -213,7 +213,7 @@ class MultiLayerNet:
     def predict(self, x, train=False):
         """Class scores, (N, output_size). train=True uses batch statistics and drops units."""
         x = self.check_input(x)
-        if train:
+        if check_flag("train", train):
             self._check_training_batch(x)
         return self._forward(x, train)
 
@@ -232,7 +232,7 @@ class MultiLayerNet:
     def loss(self, x, t, train=True):
         """Mean cross-entropy over the batch plus the weight-decay penalty (a float)."""
         x, labels = self.check_data(x, t)
-        if train:
+        if check_flag("train", train):
             self._check_training_batch(x)
         return self._loss(x, labels, train)
 

@@ -4,6 +4,8 @@
 Momentum, AdaGrad, RMSprop and Adam keep state between steps (velocities, sums of squared gradients) for one
 net's parameters: make a new optimizer for every net you train."""
 
+from collections.abc import Mapping
+
 import numpy as np
 
 from helpers.checks import check_number
@@ -15,6 +17,24 @@ def _check_lr(lr):
     return check_number("lr", lr, low=0, low_open=True, high=LR_MAX)
 
 
+def check_grads(params, grads):
+    """params and grads: dicts {name: array}; every gradient has a parameter of the same name and shape."""
+    for name, value in (("params", params), ("grads", grads)):
+        if not isinstance(value, Mapping):
+            raise TypeError(
+                f"{name} must be a dict {{name: array}}, e.g. update(net.params, net.gradient(x, t)), "
+                f"got {type(value).__name__}"
+            )
+    for key, grad in grads.items():
+        if key not in params:
+            raise ValueError(f"grads[{key!r}] has no parameter of that name: params has {sorted(params)}")
+        if getattr(grad, "shape", None) != getattr(params[key], "shape", ()):
+            raise ValueError(
+                f"grads[{key!r}] has shape {np.shape(grad)}, but params[{key!r}] has shape {np.shape(params[key])}: "
+                "a gradient has the shape of its parameter"
+            )
+
+
 class SGD:
     """W <- W - lr * dW."""
 
@@ -22,6 +42,7 @@ class SGD:
         self.lr = _check_lr(lr)
 
     def update(self, params, grads):
+        check_grads(params, grads)
         lr = {}  # lr in each parameter dtype, converted once per dtype rather than once per array
         for key, grad in grads.items():
             param = params[key]
@@ -39,7 +60,8 @@ class _StatefulOptimizer:
 
     owner = None  # the params dict the state belongs to
 
-    def _check_owner(self, params):
+    def _check_owner(self, params, grads):
+        check_grads(params, grads)
         if self.owner is None:
             self.owner = params
         elif params is not self.owner:
@@ -58,7 +80,7 @@ class Momentum(_StatefulOptimizer):
         self.v = {}
 
     def update(self, params, grads):
-        self._check_owner(params)
+        self._check_owner(params, grads)
         for key, grad in grads.items():
             v = self.v.setdefault(key, np.zeros_like(params[key]))
             v *= self.momentum
@@ -75,7 +97,7 @@ class AdaGrad(_StatefulOptimizer):
         self.h = {}
 
     def update(self, params, grads):
-        self._check_owner(params)
+        self._check_owner(params, grads)
         for key, grad in grads.items():
             h = self.h.setdefault(key, np.zeros_like(params[key]))
             h += grad * grad
@@ -92,7 +114,7 @@ class RMSprop(_StatefulOptimizer):
         self.h = {}
 
     def update(self, params, grads):
-        self._check_owner(params)
+        self._check_owner(params, grads)
         for key, grad in grads.items():
             h = self.h.setdefault(key, np.zeros_like(params[key]))
             h *= self.decay_rate
@@ -113,7 +135,7 @@ class Adam(_StatefulOptimizer):
         self.v = {}
 
     def update(self, params, grads):
-        self._check_owner(params)
+        self._check_owner(params, grads)
         self.step += 1
         lr_t = self.lr * (1 - self.beta2**self.step) ** 0.5 / (1 - self.beta1**self.step)
         for key, grad in grads.items():

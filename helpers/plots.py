@@ -10,7 +10,7 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
-from helpers.checks import check_int
+from helpers.checks import check_int, check_number
 from helpers.fonts import use_korean_font
 from helpers.lang import tr
 
@@ -110,6 +110,9 @@ def plot_runs(runs, epochs=None, eval_name=None, title="", previous=(), fig_ax=N
     eval_name: the eval set to draw dashed beside train ("test", "val"), or None for train only.
     Returns the Figure.
     """
+    check_runs("runs", runs)
+    if epochs is not None:
+        epochs = check_int("epochs", epochs, low=0)  # 0 as None: the longest run's
     fig, ax = fig_ax or new_figure()
     for label, history in previous:
         draw_run(ax, history, label, "0.55", eval_name, faint=True)
@@ -131,6 +134,18 @@ def label_outer_axes(axes, n_used, ncols, xlabel, ylabel):
             ax.set_ylabel(ylabel)
 
 
+def check_runs(name, runs):
+    """runs: a dict {label: History}, e.g. {"lr=0.01": fit(...)}."""
+    if not isinstance(runs, Mapping):
+        raise TypeError(f"{name} must be a dict {{label: History}}, e.g. {{'run': history}}, got {type(runs).__name__}")
+    for label, history in runs.items():
+        if not hasattr(history, "train_acc"):
+            hint = f" (use its .history: {{{label!r}: run.history}})" if hasattr(history, "history") else ""
+            raise TypeError(
+                f"{name}[{label!r}] must be a History (what fit returns), got {type(history).__name__}{hint}"
+            )
+
+
 def check_not_empty(name, value, example):
     """value: a non-empty dict, such as plot_grid's panels."""
     if not isinstance(value, Mapping):
@@ -146,6 +161,7 @@ def plot_grid(panels, eval_name=None, ncols=4, title="", width=10.0, ylabel=None
     check_not_empty("panels", panels, "{'std=0.01': {'BN': history}}")
     for name, runs in panels.items():
         check_not_empty(f"panels[{name!r}]", runs, "{'BN': history}")
+        check_runs(f"panels[{name!r}]", runs)
     ncols = check_int("ncols", ncols, low=1)
     nrows = int(np.ceil(len(panels) / ncols))
     fig = figure(width, 2.1 * nrows + 0.8)
@@ -190,8 +206,21 @@ def plot_histograms(rows, bins=30, value_range=(0, 1), skip_zeros=False):
     """
     check_not_empty("rows", rows, "{'std=0.01': [a1, a2, a3]}")
     for name, layers in rows.items():
-        if not len(layers):
+        if not isinstance(layers, (list, tuple)):
+            got = f"an array of shape {layers.shape}" if isinstance(layers, np.ndarray) else type(layers).__name__
+            raise TypeError(
+                f"rows[{name!r}] must be a list of activation arrays, one per layer, e.g. [a1, a2] ([a] for one "
+                f"layer), got {got}"
+            )
+        if not layers:
             raise ValueError(f"rows[{name!r}] must be a non-empty list of activation arrays, one per layer")
+    bins = check_int("bins", bins, low=1)
+    if value_range is not None:
+        if isinstance(value_range, (str, bytes)) or not hasattr(value_range, "__len__") or len(value_range) != 2:
+            raise TypeError(f"value_range must be a pair (low, high) or None, got {value_range!r}")
+        value_range = tuple(check_number("value_range", bound) for bound in value_range)
+        if value_range[0] >= value_range[1]:
+            raise ValueError(f"value_range must have low < high, got {value_range}")
     n_layers = max(len(layers) for layers in rows.values())
     fig = figure(1.8 * n_layers + 1.2, 1.6 * len(rows) + 0.4)
     axes = fig.subplots(len(rows), n_layers, squeeze=False)
@@ -219,6 +248,16 @@ def _short(name):
     return {"weight_decay": "wd"}.get(name, name)
 
 
+def _digit_labels(name, t):
+    """t as digit labels 0 .. 9: labels (N,) or one-hot (N, 10), read as its argmax."""
+    t = np.asarray(t)
+    if t.ndim == 2 and t.shape[1] == 10:
+        t = t.argmax(axis=1)
+    if t.ndim != 1 or t.dtype.kind not in "iu" or t.min() < 0 or t.max() > 9:
+        raise ValueError(f"{name} must be digit labels 0 .. 9, shape (N,), or one-hot (N, 10), got {t.dtype} {t.shape}")
+    return t
+
+
 def plot_split(train, val, n_images=12):
     """The validation split: how many images of each digit went to each part, and the first validation images.
 
@@ -231,8 +270,10 @@ def plot_split(train, val, n_images=12):
     top, bottom = fig.subfigures(2, 1, height_ratios=(2.2, 1))
     ax = top.subplots()
     digits = np.arange(10)
-    for offset, (name, (_, t)), color in ((-0.2, ("train", train), TRAIN_COLOR), (0.2, ("val", val), VAL_COLOR)):
-        counts = np.bincount(np.asarray(t), minlength=10)
+    labels = {name: _digit_labels(f"t_{name}", pair[1]) for name, pair in (("train", train), ("val", val))}
+    for offset, name, color in ((-0.2, "train", TRAIN_COLOR), (0.2, "val", VAL_COLOR)):
+        t = labels[name]
+        counts = np.bincount(t, minlength=10)
         label = tr(f"{set_name(name)} 데이터: {len(t)}장", f"{set_name(name)}: {len(t)} images")
         ax.bar(digits + offset, counts, width=0.4, color=color, label=label)
     ax.set_xticks(digits)
@@ -243,7 +284,7 @@ def plot_split(train, val, n_images=12):
     x_val, t_val = val
     n = min(n_images, len(x_val))
     image_axes = bottom.subplots(1, n, squeeze=False).ravel()
-    for ax, image, label in zip(image_axes, np.asarray(x_val)[:n], np.asarray(t_val)[:n], strict=True):
+    for ax, image, label in zip(image_axes, np.asarray(x_val)[:n], labels["val"][:n], strict=True):
         ax.imshow(image.reshape(28, 28), cmap="gray_r")
         ax.set_title(str(label), fontsize="small")
         ax.axis("off")
@@ -431,11 +472,18 @@ def plot_grid_vs_random(grid, random, important="lr", other="weight_decay"):
 
 def plot_best_so_far(curves, title="", log_x=False):
     """Best validation accuracy found so far against the epochs spent: curves = {label: (spent, best)},
-    each from a search's .best_so_far(). The curve that rises further to the left spends its epochs better."""
+    each from a search's .best_so_far() (or the search's results themselves). The curve that rises further to the
+    left spends its epochs better."""
     check_not_empty("curves", curves, "{'random search': results.best_so_far()}")
     fig, ax = new_figure(7.0, 4.0)
-    for (label, (spent, best)), color in zip(curves.items(), PALETTE, strict=False):
-        spent, best = np.asarray(spent), np.asarray(best)
+    for (label, curve), color in zip(curves.items(), PALETTE, strict=False):
+        if callable(getattr(curve, "best_so_far", None)):  # a search's results: their curve
+            curve = curve.best_so_far()
+        if not isinstance(curve, (tuple, list)) or len(curve) != 2:
+            raise TypeError(
+                f"curves[{label!r}] must be (spent, best), as .best_so_far() gives, got {type(curve).__name__}"
+            )
+        spent, best = np.asarray(curve[0]), np.asarray(curve[1])
         if spent.size == 0 or spent.shape != best.shape:
             raise ValueError(
                 f"curves[{label!r}] must be (spent, best) of the same length, at least 1, as .best_so_far() gives; "

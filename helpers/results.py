@@ -139,7 +139,9 @@ class SearchResults:
         return sum(trial.epochs_spent for trial in self.trials)
 
     def values(self, name):
-        """The values of hyperparameter `name`, one per trial: a float array."""
+        """The values of hyperparameter `name` (one of the searched ranges' names), one per trial: a float array."""
+        if name not in self.ranges:
+            raise ValueError(f"the search has no hyperparameter {name!r}: it searched {list(self.ranges)}")
         return np.array([trial.values[name] for trial in self.trials])
 
     def val_accs(self):

@@ -38,6 +38,7 @@ __all__ = [
     "Trial",
     "ValidationObjective",
     "check_n_jobs",
+    "check_objective",
     "check_ranges",
     "format_ranges",
     "grid_search",
@@ -76,6 +77,16 @@ def check_ranges(ranges):
             raise ValueError(f"{where} is {kind}: it needs low < high, got ({low:g}, {high:g})")
         checked[name] = (low, high)
     return checked
+
+
+def check_objective(objective):
+    """An objective: an object with train(values, epochs, seed) and check_names(names), as ValidationObjective."""
+    if not all(callable(getattr(objective, name, None)) for name in ("train", "check_names")):
+        raise TypeError(
+            "objective must be a ValidationObjective(train, val) (or an object with its train(values, epochs, seed) "
+            f"and check_names(names)), got {objective!r}"
+        )
+    return objective
 
 
 def sample_log_uniform(ranges, rng):
@@ -123,7 +134,7 @@ def random_search(
     Returns SearchResults, one trial per row in trial order.
     """
     ranges = check_ranges(ranges)
-    objective.check_names(ranges)
+    check_objective(objective).check_names(ranges)
     n_trials = check_int("n_trials", n_trials, low=1)
     epochs = check_int("epochs", epochs, low=1)
     seed = check_seed("seed", seed)
@@ -163,7 +174,7 @@ def grid_search(objective, ranges=SEMINAR_RANGES, points=3, epochs=50, seed=0, n
     Trial i is trained with the same seed as random search's trial i: only the values differ.
     """
     ranges = check_ranges(ranges)
-    objective.check_names(ranges)
+    check_objective(objective).check_names(ranges)
     settings = _log_grid(ranges, check_int("points", points, low=1))
     epochs = check_int("epochs", epochs, low=1)
     seed = check_seed("seed", seed)
@@ -338,7 +349,7 @@ def successive_halving(
     Returns HalvingResults; .epochs_spent is the total cost.
     """
     ranges = check_ranges(ranges)
-    objective.check_names(ranges)
+    check_objective(objective).check_names(ranges)
     seed = check_seed("seed", seed)
     n_jobs = check_n_jobs(n_jobs)
     schedule = halving_schedule(n_trials, min_epochs, max_epochs, eta)

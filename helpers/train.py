@@ -199,11 +199,33 @@ def _checked(net):
     return {"checked": True} if callable(getattr(net, "check_data", None)) else {}
 
 
+def _loss_and_gradient(net, x, t, checked):
+    """(loss as a float, gradients) of one mini-batch; a clear error if the net returns something else."""
+    result = net.loss_and_gradient(x, t, **checked)
+    if not (isinstance(result, (tuple, list)) and len(result) == 2 and isinstance(result[1], Mapping)):
+        raise TypeError(
+            f"net.loss_and_gradient(x, t) must return a pair (loss, grads), grads a dict {{name: gradient}}; "
+            f"{type(net).__name__}'s returned {type(result).__name__}"
+        )
+    return float(result[0]), result[1]
+
+
+def _accuracy(net, x, t):
+    """net.accuracy(x, t) as a float; a clear error unless it is a fraction in [0, 1]."""
+    accuracy = float(net.accuracy(x, t, **_checked(net)))
+    if not 0 <= accuracy <= 1:
+        raise ValueError(
+            f"net.accuracy(x, t) must return the fraction of samples classified right, in [0, 1]; "
+            f"{type(net).__name__}'s returned {accuracy!r} (a count? divide it by len(x))"
+        )
+    return accuracy
+
+
 def record_accuracy(net, history, x_train, t_train, eval_sets):
     """Append the accuracy on the training set and on every eval set to `history`."""
-    history.train_acc.append(float(net.accuracy(x_train, t_train, **_checked(net))))
+    history.train_acc.append(_accuracy(net, x_train, t_train))
     for name, (x, t) in eval_sets.items():
-        history.eval_acc[name].append(float(net.accuracy(x, t, **_checked(net))))
+        history.eval_acc[name].append(_accuracy(net, x, t))
 
 
 def _train_one_epoch(net, optimizer, x_train, t_train, batch_size, rng, history):
@@ -215,8 +237,7 @@ def _train_one_epoch(net, optimizer, x_train, t_train, batch_size, rng, history)
     losses = []
     for step, (start, stop) in enumerate(batch_bounds(len(order), batch_size), start=1):
         batch = order[start:stop]
-        loss, grads = net.loss_and_gradient(x_train[batch], t_train[batch], **checked)
-        loss = float(loss)
+        loss, grads = _loss_and_gradient(net, x_train[batch], t_train[batch], checked)
         if not math.isfinite(loss):
             return tr(
                 f"손실이 NaN 또는 무한대가 됨 (에폭 {epoch}, 스텝 {step})",

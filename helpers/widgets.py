@@ -15,6 +15,7 @@ Every control has a stable CSS class (`dl-std`, `dl-train`, `dl-status`, `dl-plo
 Results are cached by every setting and the seed: moving back to a trained setting shows it at once.
 """
 
+import html
 import math
 import numbers
 import threading
@@ -95,11 +96,17 @@ def check_option(name, value, options):
     return value
 
 
-def check_log_range(name, value, low, high):
-    """(low_exponent, high_exponent) of a log-range slider: two numbers in [low, high], the first < the second."""
+def check_log_range(name, value, low, high, step):
+    """(low_exponent, high_exponent) of a log-range slider: two numbers in [low, high] on the slider's steps,
+    the first < the second. Values such as (1e-6, 1e-2) in place of exponents are refused (not steps)."""
     if isinstance(value, (str, bytes)) or not hasattr(value, "__len__") or len(value) != 2:
         raise TypeError(f"{name} must be a pair of exponents (low, high), e.g. ({low}, {high}), got {value!r}")
     first, second = (check_setting(name, v, low, high) for v in value)
+    if any(exponent / step != round(exponent / step) for exponent in (first, second)):
+        raise ValueError(
+            f"{name} holds exponents of 10 in steps of {step:g}, e.g. ({low}, {high}) for 1e{low} .. 1e{high}, "
+            f"got {tuple(value)!r} (for the values 1e-6 .. 1e-2, write their exponents (-6, -2))"
+        )
     if first >= second:
         raise ValueError(f"{name} must have low < high (exponents in [{low}, {high}]), got {tuple(value)!r}")
     return first, second
@@ -199,10 +206,11 @@ def accuracy_text(history, name="train"):
 
 def end_note(history):
     if history.diverged:
+        reason = html.escape(history.diverged_reason or tr("손실이 발산함", "the loss blew up"))
         return tr(
-            f" · 에폭 {history.epoch + 1}에서 <b>발산(diverged)</b>: 손실이 발산해 학습을 멈췄습니다. "
+            f" · 에폭 {history.epoch + 1}에서 <b>발산(diverged)</b>: {reason}. 학습을 멈췄습니다. "
             "학습률이나 초기 가중치 표준편차를 줄여 보세요.",
-            f" · <b>diverged</b> at epoch {history.epoch + 1}: the loss blew up, so training stopped. "
+            f" · <b>diverged</b> at epoch {history.epoch + 1}: {reason}, so training stopped. "
             "Try a smaller learning rate or initial std.",
         )
     if history.stopped:
@@ -752,11 +760,12 @@ def regularization_panel(data=None, **kwargs):
 
 def log_range_slider(value, low, high, description, css_class, name):
     """A range slider over exponents low .. high (-6 .. -2 means 1e-6 .. 1e-2), in steps of half a decade."""
+    step = 0.5
     slider = w.FloatRangeSlider(
-        value=check_log_range(name, value, low, high),
+        value=check_log_range(name, value, low, high, step),
         min=low,
         max=high,
-        step=0.5,
+        step=step,
         readout_format=".1f",
         description=description,
         continuous_update=False,

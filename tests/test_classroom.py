@@ -96,6 +96,8 @@ def data():
         ("host:port", ValueError),
         ("host:70000", ValueError),
         (":1", ValueError),
+        ("http://127.0.0.1:13000", ValueError),
+        ("127.0.0.1:13000/", ValueError),
     ],
 )
 def test_bad_address_format_is_refused_at_once(address, error):

@@ -6,7 +6,7 @@ from helpers import experiments as ex
 from helpers.data import load_mnist
 from helpers.figures import MAKERS, show_figure
 from helpers.figures import main as figures_main
-from helpers.train import STOP, fit
+from helpers.train import STOP, History, fit
 
 
 @pytest.fixture(scope="module")
@@ -112,3 +112,38 @@ def test_show_figure_gives_each_saved_figure_as_png_output(name):
 def test_show_figure_names_the_command_that_makes_a_missing_figure():
     with pytest.raises(FileNotFoundError, match="python -m helpers.figures nope.png"):
         show_figure("nope.png")
+
+
+def test_one_x_t_pair_as_data_is_refused_with_what_data_must_be(data):
+    with pytest.raises(
+        TypeError, match=r"data must be load_mnist\(\)'s result .* got tuple \(a single \(x, t\) pair\?\)"
+    ):
+        ex.batchnorm_pair(0.01, n_train=100, epochs=1, data=data[0])
+
+
+@pytest.mark.parametrize("search", [ex.seminar_search, ex.search_halving, ex.grid_vs_random, ex.coarse_to_fine])
+def test_an_empty_ranges_dict_is_refused_not_replaced_by_the_seminar_ranges(fake_digits, search):
+    with pytest.raises(ValueError, match="ranges is empty"):
+        search(ranges={}, data=fake_digits(500, 10), progress=False)
+
+
+def test_a_search_split_without_one_mini_batch_of_training_images_names_n_samples(data):
+    with pytest.raises(ValueError, match=r"n_samples=10 with ratio=0.2 leaves 8 training images.*n_samples >= 125"):
+        ex.seminar_search(n_samples=10, n_trials=1, epochs=1, data=data, progress=False)
+
+
+def test_an_overfitting_run_without_test_images_names_n_test(data):
+    with pytest.raises(ValueError, match=r"n_test must be an integer in \[1, inf\], got 0"):
+        ex.overfitting_run(n_train=100, n_test=0, epochs=1, data=data)
+
+
+def test_a_search_on_fewer_images_than_n_samples_names_n_samples(data):
+    with pytest.raises(ValueError, match=r"n_samples must be an integer in \[2, 300\], got 500"):
+        ex.search_objective(data)
+
+
+def test_epochs_to_reach_given_a_history_says_to_pass_one_of_its_curves():
+    history = History(epochs=2, train_acc=[0.1, 0.5, 0.95])
+    assert ex.epochs_to_reach(history.train_acc, 0.9) == 2
+    with pytest.raises(TypeError, match=r"curve must be one accuracy curve, e.g. history.train_acc"):
+        ex.epochs_to_reach(history, 0.9)

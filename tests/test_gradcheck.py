@@ -85,3 +85,68 @@ def test_check_net_gradients_refuses_a_float32_net_naming_the_dtype_setting(rng)
     net = MultiLayerNet(input_size=8, hidden_sizes=(6,), output_size=4)
     with pytest.raises(TypeError, match=r"parameter W1 is float32.*MultiLayerNet\(\.\.\., dtype=np.float64\)"):
         check_net_gradients(net, rng.standard_normal((7, 8)), rng.integers(0, 4, size=7))
+
+
+# --- Wrong calls: named at once, not a NumPy error from inside the loop -------------------------------------------
+
+
+def eight_features(n=4):
+    return np.random.default_rng(0).standard_normal((n, 8)), np.arange(n) % 4
+
+
+@pytest.mark.parametrize(
+    ("call", "error", "match"),
+    [
+        (
+            lambda net, x, t: numerical_gradient(net.loss, net.params["W1"]),
+            TypeError,
+            r"f must be a function of no arguments .* lambda: net.loss\(x, t\)",
+        ),
+        (
+            lambda net, x, t: numerical_gradient(lambda: net.predict(x), net.params["W1"]),
+            TypeError,
+            r"f\(\) must return a single number \(the loss\), got ndarray of shape \(4, 4\)",
+        ),
+        (
+            lambda net, x, t: numerical_gradient(lambda: net.loss(x, t), net.params["W1"], h=0),
+            ValueError,
+            r"h must be in \(0, inf\], got 0.0",
+        ),
+    ],
+    ids=["f-takes-arguments", "f-returns-scores", "h-zero"],
+)
+def test_numerical_gradient_names_a_wrong_f_or_h(call, error, match):
+    net = small_net()
+    with pytest.raises(error, match=match):
+        call(net, *eight_features())
+
+
+def test_rel_error_of_none_or_of_two_dicts_says_what_to_compare():
+    with pytest.raises(
+        TypeError, match=r"a must be an array of numbers, got NoneType \(a backward that returns nothing"
+    ):
+        rel_error(None, np.ones(3))
+    with pytest.raises(TypeError, match=r"got dict \(compare one parameter at a time: rel_error\(grads\['W1'\]"):
+        rel_error({"W": np.ones(2)}, {"W": np.ones(2)})
+
+
+def test_check_layer_gradients_names_a_class_or_an_unknown_backward():
+    x = np.random.default_rng(0).standard_normal((8, 4))
+    with pytest.raises(TypeError, match=r"layer must be a layer object, e.g. BatchNorm\(\.\.\.\) .*not the class"):
+        check_layer_gradients(BatchNorm, x)
+    with pytest.raises(
+        ValueError,
+        match=r"backward must name a method of BatchNorm: one of \['backward', 'backward_graph'\], got 'backwards'",
+    ):
+        check_layer_gradients(BatchNorm(4, dtype=np.float64), x, backward="backwards")
+
+
+def test_check_net_gradients_refuses_a_net_too_big_to_check_in_seconds_at_once():
+    # the default 784-100x5-10 net has 119 910 entries: two loss evaluations each, a minute or more of silence
+    net = MultiLayerNet(dtype=np.float64)
+    x, t = np.random.default_rng(0).random((3, 784)), np.array([1, 2, 3])
+    with pytest.raises(ValueError, match=r"net has 119910 parameter entries, more than max_size=50000.*input_size=10"):
+        check_net_gradients(net, x, t)
+    assert set(check_net_gradients(small_net(), *eight_features(), max_size=113)) == set(
+        small_net().params
+    )  # 113: at the limit

@@ -1,5 +1,6 @@
 """Every layer's backward against a numerical gradient in float64, plus batch norm and dropout behaviour."""
 
+import copy
 import warnings
 
 import numpy as np
@@ -292,3 +293,81 @@ def test_backward_before_any_forward_raises(rng, name):
         layers(rng)[name].backward(np.ones((5, 4)))
     with pytest.raises(RuntimeError, match=r"^SoftmaxWithLoss.backward needs a forward"):
         SoftmaxWithLoss().backward()
+
+
+# --- A layer used on its own: a wrong shape is named, not left to a NumPy broadcast error -----------------------
+
+
+@pytest.mark.parametrize(
+    ("forward", "match"),
+    [
+        (
+            lambda: BatchNorm(100).forward(np.ones((10, 784))),
+            r"BatchNorm: x must have shape \(N, 100\), got shape \(10, 784\)",
+        ),
+        (lambda: BatchNorm(784).forward(np.ones(784)), r"BatchNorm: x must have shape \(N, 784\), got shape \(784,\)"),
+        (lambda: BatchNorm(784).forward(np.ones(784), train=False), r"BatchNorm: x must have shape \(N, 784\)"),
+        (
+            lambda: BatchNorm(4).forward(np.ones((1, 4))),
+            r"BatchNorm needs at least 2 samples in a training batch, got 1",
+        ),
+        (
+            lambda: Affine(np.zeros((784, 10)), np.zeros(10)).forward(np.ones((5, 700))),
+            r"Affine: x must have shape \(N, 784\), got shape \(5, 700\)",
+        ),
+        (lambda: Affine(np.zeros((784, 10)), np.zeros(784)), r"Affine: b must have shape \(10,\), got shape \(784,\)"),
+        (lambda: Affine(np.zeros(784), np.zeros(10)), r"Affine: W must have shape \(D_in, D_out\), got shape \(784,\)"),
+        (
+            lambda: SoftmaxWithLoss().forward(np.zeros((10, 10)), np.arange(9)),
+            r"t \(one label per row of x\) must have shape \(10,\), got shape \(9,\)",
+        ),
+        (
+            lambda: SoftmaxWithLoss().forward(np.zeros((10, 10)), np.arange(10) + 5),
+            r"labels in t must be in \[0, 9\], got 5 \.\. 14",
+        ),
+        (
+            lambda: SoftmaxWithLoss().forward(np.zeros((3, 10)), np.array([1.0, 2.0, 3.0])),
+            r"t must hold integer labels, got dtype float64",
+        ),
+        (
+            lambda: SoftmaxWithLoss().forward(np.zeros((3, 10)), np.zeros((3, 9))),
+            r"one-hot t must have shape \(3, 10\), got shape \(3, 9\)",
+        ),
+    ],
+)
+def test_a_wrong_shape_given_to_a_layer_is_named_with_both_shapes(forward, match):
+    with pytest.raises(ValueError, match=match):
+        forward()
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: Affine(np.zeros((6, 4)), np.zeros(4)),
+        Relu,
+        Sigmoid,
+        lambda: BatchNorm(6, dtype=np.float64),
+        lambda: Dropout(0.5, rng=0),
+    ],
+    ids=["Affine", "Relu", "Sigmoid", "BatchNorm", "Dropout"],
+)
+def test_a_backward_with_a_dout_of_another_shape_than_the_output_is_refused(make):
+    layer = make()
+    out = layer.forward(np.ones((5, 6)), train=True)
+    with pytest.raises(
+        ValueError, match=rf"dout \(the gradient of the forward's output\) must have shape \(5, {out.shape[1]}\)"
+    ):
+        layer.backward(np.ones((5, out.shape[1] + 1)))
+    assert layer.backward(np.ones(out.shape)).shape == (5, 6)  # the right shape works
+
+
+@pytest.mark.parametrize(
+    "layer",
+    [Affine(np.ones((2, 3)), np.zeros(3)), Relu(), Sigmoid(), BatchNorm(2), Dropout(0.5, rng=0)],
+    ids=["Affine", "Relu", "Sigmoid", "BatchNorm", "Dropout"],
+)
+def test_a_layer_takes_a_list_of_rows_as_the_array_it_holds(layer):
+    rows = [[1.0, -2.0], [3.0, 4.0]]
+    twin = copy.deepcopy(layer)
+    np.testing.assert_array_equal(layer.forward(rows), twin.forward(np.array(rows)))
+    assert layer.backward(np.ones(layer.forward(rows).shape)).shape == (2, 2)

@@ -1,6 +1,7 @@
 """LiveCurves: throttled frames, always the final one, into an Image widget or nowhere in a script."""
 
 import ipywidgets as w
+import pytest
 
 from helpers.live import LiveCurves, Throttle
 from helpers.train import History
@@ -118,3 +119,8 @@ def test_in_a_notebook_cell_frames_update_one_output_in_place(monkeypatch):
     assert kinds[0] == "display" and set(kinds[1:]) == {"update"}  # one output, updated in place
     assert live.frames == len(shown) and not live._stale  # the final frame was sent
     assert all(picture.data.startswith(b"\x89PNG") for _, picture in shown)
+
+
+def test_live_curves_name_epochs_that_are_not_a_whole_number_when_made_not_at_their_first_frame():
+    with pytest.raises(TypeError, match=r"epochs must be an integer, got '20' \(str\)"):
+        LiveCurves("20")

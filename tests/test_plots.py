@@ -106,3 +106,61 @@ def test_the_grid_has_one_legend_entry_per_run_and_one_for_divergence(monkeypatc
     fig = plots.plot_grid({"std=1": {"with BN": learns, "without BN": blows_up}, "std=0.1": {"with BN": learns}})
     labels = [text.get_text() for text in fig.legends[0].get_texts()]
     assert labels == ["with BN", "without BN", "diverged"]
+
+
+class Run:
+    """What experiments.overfitting_run returns: a History inside, not a History."""
+
+    history = run()
+
+
+@pytest.mark.parametrize(
+    ("call", "error", "words"),
+    [
+        (lambda: plots.plot_runs(run()), TypeError, r"runs must be a dict \{label: History\}.*got Curves"),
+        (lambda: plots.plot_runs({"wd": Run()}), TypeError, r"runs\['wd'\] must be a History .*use its .history"),
+        (lambda: plots.plot_grid({"a": {"wd": Run()}}), TypeError, r"panels\['a'\]\['wd'\] must be a History"),
+        (
+            lambda: plots.plot_histograms({"a": np.zeros((100, 10))}),
+            TypeError,
+            r"rows\['a'\] must be a list of activation arrays.*got an array of shape \(100, 10\)",
+        ),
+        (lambda: plots.plot_histograms({"a": [np.zeros(10)]}, bins=0), ValueError, r"bins must be an integer in \[1"),
+        (lambda: plots.plot_histograms({"a": [np.zeros(10)]}, value_range=(1, 0)), ValueError, "value_range must"),
+        (lambda: plots.plot_histograms({"a": [np.zeros(10)]}, value_range=1), TypeError, "value_range must be a pair"),
+        (lambda: plots.plot_split(digits(5), (digits(5)[0], np.full(5, 10))), ValueError, "t_val must be digit labels"),
+        (
+            lambda: plots.plot_search_scatter(fake_results([1e-3, 1e-2], [1e-6, 1e-5], [0.5, 0.6]), x="learning_rate"),
+            ValueError,
+            r"no hyperparameter 'learning_rate'",
+        ),
+        (lambda: plots.plot_best_so_far({"random": 0.7}), TypeError, r"curves\['random'\] must be \(spent, best\)"),
+    ],
+)
+def test_a_wrong_kind_of_input_names_the_argument_and_what_it_must_be(call, error, words):
+    with pytest.raises(error, match=words):
+        call()
+
+
+def test_plot_split_reads_one_hot_labels_as_the_digits_they_encode():
+    (x, t), (x_val, t_val) = digits(40), digits(10, 1)
+    as_labels = plots.plot_split((x, t), (x_val, t_val))
+    one_hot = plots.plot_split((x, np.eye(10)[t]), (x_val, np.eye(10)[t_val]))
+    heights = [[bar.get_height() for bar in fig.axes[0].patches] for fig in (as_labels, one_hot)]
+    assert heights[0] == heights[1] and sum(heights[1]) == 50
+    assert texts(as_labels) == texts(one_hot)
+
+
+def test_plot_best_so_far_takes_a_search_s_results_as_their_curve():
+    results = fake_results([1e-3, 1e-2, 1e-4], [1e-6, 1e-5, 1e-7], [0.5, 0.6, 0.4])
+    fig = plots.plot_best_so_far({"random": results})
+    (line,) = fig.axes[0].get_lines()
+    spent, best = results.best_so_far()
+    np.testing.assert_array_equal(line.get_ydata()[-1], best[-1])
+    assert any("0.60" in text for text in texts(fig))
+
+
+def test_plot_runs_names_epochs_that_are_not_a_whole_number():
+    with pytest.raises(TypeError, match=r"epochs must be an integer, got '20' \(str\)"):
+        plots.plot_runs({"a": run()}, epochs="20")
+    assert plots.plot_runs({"a": run()}, epochs=0).axes[0].get_xlim() == (0, 2)  # 0: the run's own length

@@ -590,3 +590,15 @@ def test_search_summary_is_plain_json_that_loads_back(objective, tmp_path):
     assert summary["halving"]["epochs_spent"] == halving.epochs_spent == 3 * 1 + 1 * 2
     assert ex.epochs_to_match([2, 4, 6], [0.1, 0.5, 0.7], 0.5) == 4
     assert ex.epochs_to_match([2, 4], [0.1, 0.2], 0.5) is None
+
+
+@pytest.mark.parametrize("search", [random_search, grid_search, successive_halving])
+def test_a_search_given_a_function_as_objective_says_what_an_objective_is(search):
+    with pytest.raises(TypeError, match=r"objective must be a ValidationObjective\(train, val\).*got <function"):
+        search(lambda values: 0.5, **FAST)
+
+
+def test_the_values_of_a_name_that_was_not_searched_name_the_searched_ones():
+    results = fake_results([1e-3, 1e-2], [1e-6, 1e-5], [0.5, 0.6])
+    with pytest.raises(ValueError, match=r"no hyperparameter 'learning_rate': it searched \['lr', 'weight_decay'\]"):
+        results.values("learning_rate")

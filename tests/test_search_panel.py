@@ -172,3 +172,10 @@ def test_the_default_search_reaches_the_slides_validation_accuracy():
     print(f"\ndefault search: best val acc {best.val_acc:.2f} at {best.values} after {panel.seconds:.1f} s")
     assert len(panel.results) == 50 and not panel.results.stopped
     assert best.val_acc >= 0.7
+
+
+@pytest.mark.parametrize("lr_range", [(1e-6, 1e-2), (-5.3, -2)])
+def test_a_range_that_is_not_exponents_on_the_slider_s_steps_is_refused(data, lr_range):
+    # (1e-6, 1e-2) read as exponents would search lr 10**0.000001 .. 10**0.01, about 1 .. 1.02
+    with pytest.raises(ValueError, match=r"lr_range holds exponents of 10 in steps of 0.5.*write their exponents"):
+        SearchPanel(data, lr_range=lr_range)

@@ -440,3 +440,36 @@ def test_train_epochs_yields_after_each_epoch_and_matches_fit(blobs):
     history = fit(tiny_net(), x, t, epochs=3, batch_size=50, eval_sets={"test": test}, seed=2)
     assert steps[-1].eval_acc == history.eval_acc
     assert steps[-1].iter_loss == history.iter_loss
+
+
+class OwnNet:
+    """A net a student wrote for fit: one Affine layer, 20 features -> 3 classes, with a mistake to choose."""
+
+    def __init__(self, returns_grads_only=False, counts_right_answers=False):
+        self.params = {"W": np.zeros((20, 3), np.float32), "b": np.zeros(3, np.float32)}
+        self.returns_grads_only = returns_grads_only
+        self.counts_right_answers = counts_right_answers
+
+    def loss_and_gradient(self, x, t):
+        grads = {name: np.zeros_like(value) for name, value in self.params.items()}
+        return grads if self.returns_grads_only else (1.1, grads)
+
+    def accuracy(self, x, t):
+        right = int(np.sum((x @ self.params["W"]).argmax(axis=1) == t))
+        return right if self.counts_right_answers else right / len(x)
+
+
+def test_fit_refuses_a_loss_and_gradient_that_returns_the_grads_alone(blobs):
+    # unpacked as `loss, grads = {"W": ..., "b": ...}`, it would read the keys: loss "W", grads "b"
+    (x, t), _ = blobs
+    with pytest.raises(TypeError, match=r"loss_and_gradient\(x, t\) must return a pair \(loss, grads\).*returned dict"):
+        fit(OwnNet(returns_grads_only=True), x, t, epochs=1)
+
+
+def test_fit_refuses_an_accuracy_that_is_a_count_and_not_a_fraction(blobs):
+    (x, t), _ = blobs
+    with pytest.raises(
+        ValueError, match=r"accuracy\(x, t\) must return the fraction .* in \[0, 1\].*returned \d+\.0 \(a count\?"
+    ):
+        fit(OwnNet(counts_right_answers=True), x, t, epochs=1)
+    assert fit(OwnNet(), x, t, epochs=1).train_acc[0] == pytest.approx(np.mean(t == 0))  # the fraction is fine

@@ -6,6 +6,7 @@ import pytest
 
 import helpers.widgets as widgets
 from helpers.experiments import BN_STDS
+from helpers.train import History
 from helpers.widgets import BatchNormPanel, RegularizationPanel, batchnorm_panel, regularization_panel, sci
 
 
@@ -317,3 +318,10 @@ def test_stop_ends_the_grid_after_the_pairs_under_way(data):
     done = sum(1 for cell in panel.grid_cells if len(cell.value))
     assert 1 <= done < len(BN_STDS) and " · 정지" in panel.grid_status.value
     assert not panel.grid_cache  # an unfinished grid is not cached
+
+
+def test_the_end_note_of_a_diverged_run_says_why_escaped_for_html(monkeypatch):
+    monkeypatch.setenv("DL4_LANG", "en")
+    history = History(epochs=5, train_acc=[0.1], diverged=True, diverged_reason="loss 1e6 > 10 × <start>")
+    note = widgets.end_note(history)
+    assert "diverged</b> at epoch 1: loss 1e6 &gt; 10 × &lt;start&gt;, so training stopped" in note

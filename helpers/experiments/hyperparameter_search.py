@@ -1,13 +1,17 @@
 """Notebook 04: the seminar's hyperparameter search on a validation split of the book's first 500 images."""
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
 
-from helpers.experiments.common import first_samples
+from helpers.checks import check_int
+from helpers.experiments.common import first_samples, unpack_data
 from helpers.net import MultiLayerNet
 from helpers.optim import SGD
 from helpers.train import fit
+
+SEARCH_BATCH_SIZE = 100  # the seminar's mini-batch
 
 
 def search_split(data=None, n_samples=500, ratio=0.2, seed=0):
@@ -15,15 +19,22 @@ def search_split(data=None, n_samples=500, ratio=0.2, seed=0):
     `seed`, become the validation set. Returns (x_train, t_train), (x_val, t_val). The test set is not used."""
     from helpers.data import split_validation
 
-    (x, t), _ = first_samples(data, n_samples, 0)
-    return split_validation(x, t, ratio=ratio, seed=seed)
+    x, t, _, _ = unpack_data(data)
+    n_samples = check_int("n_samples", n_samples, low=2, high=len(x))
+    return split_validation(x[:n_samples], t[:n_samples], ratio=ratio, seed=seed)
 
 
 def search_objective(data=None, n_samples=500, ratio=0.2, split_seed=0):
     """The seminar's objective: 784-100x6-10 ReLU, SGD, batches of 100, trained on 400 images, scored on 100."""
     from helpers.search import ValidationObjective
 
-    return ValidationObjective(*search_split(data, n_samples, ratio, split_seed))
+    train, val = search_split(data, n_samples, ratio, split_seed)
+    if len(train[1]) < SEARCH_BATCH_SIZE:
+        raise ValueError(
+            f"n_samples={n_samples} with ratio={ratio} leaves {len(train[1])} training images, fewer than one "
+            f"mini-batch of {SEARCH_BATCH_SIZE}: use n_samples >= {math.ceil(SEARCH_BATCH_SIZE / (1 - ratio))}"
+        )
+    return ValidationObjective(train, val, batch_size=SEARCH_BATCH_SIZE)
 
 
 def seminar_search(
@@ -35,9 +46,8 @@ def seminar_search(
     from helpers.search import SEMINAR_RANGES, random_search
 
     objective = search_objective(data, n_samples)
-    return random_search(
-        objective, ranges or SEMINAR_RANGES, n_trials, epochs, seed, n_jobs=n_jobs, progress=progress, callback=callback
-    )
+    ranges = SEMINAR_RANGES if ranges is None else ranges
+    return random_search(objective, ranges, n_trials, epochs, seed, n_jobs=n_jobs, progress=progress, callback=callback)
 
 
 @dataclass
@@ -64,7 +74,7 @@ def coarse_to_fine(
     from helpers.search import SEMINAR_RANGES, narrow, random_search
 
     objective = search_objective(data)
-    ranges = ranges or SEMINAR_RANGES
+    ranges = SEMINAR_RANGES if ranges is None else ranges
     history = []
     for number in range(rounds):
         if number == 0 and first is not None:
@@ -98,7 +108,7 @@ def grid_vs_random(points=3, epochs=20, ranges=None, seed=0, n_jobs=1, progress=
     from helpers.search import SEMINAR_RANGES, grid_search, random_search
 
     objective = search_objective(data)
-    ranges = ranges or SEMINAR_RANGES
+    ranges = SEMINAR_RANGES if ranges is None else ranges
     n = points ** len(ranges)
     grid = grid_search(objective, ranges, points, epochs, seed, n_jobs=n_jobs, progress=progress)
     if random is None:
@@ -112,8 +122,9 @@ def search_halving(
     """Successive halving on the seminar's objective: the same first trials as seminar_search with this seed."""
     from helpers.search import SEMINAR_RANGES, successive_halving
 
+    ranges = SEMINAR_RANGES if ranges is None else ranges
     return successive_halving(
-        search_objective(data), ranges or SEMINAR_RANGES, n_trials, min_epochs, max_epochs, eta, seed, n_jobs, progress
+        search_objective(data), ranges, n_trials, min_epochs, max_epochs, eta, seed, n_jobs, progress
     )
 
 

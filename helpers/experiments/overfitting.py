@@ -4,6 +4,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from helpers.checks import check_int
 from helpers.experiments.common import first_samples
 from helpers.layers import Dropout
 from helpers.net import MultiLayerNet
@@ -53,6 +54,8 @@ def overfitting_run(
     weight_decay_lambda and dropout_ratio switch on the two cures, use_batchnorm a batch norm before every
     activation. Returns a Run.
     """
+    if n_test is not None:
+        check_int("n_test", n_test, low=1)  # the test accuracy is the point of the experiment
     (x, t), (x_test, t_test) = first_samples(data, n_train, n_test)
     net = MultiLayerNet(
         hidden_sizes=hidden_sizes,
