@@ -356,9 +356,13 @@ def successive_halving(
     tasks = [Task(i, *trial_draw(ranges, seed, i), min_epochs) for i in range(n_trials)]
     rungs = []
     bar = _progress_bar(sum(n for n, _ in schedule), "successive halving", progress)
+
+    def count(_finished):
+        bar.update(1)  # and return None: tqdm's update returns True when it redraws, which Workers reads as "stop"
+
     with bar, Workers(n_jobs, n_trials) as workers:
         for number, (_, epochs) in enumerate(schedule):
-            trials, _ = workers.run(objective, tasks, lambda _: bar.update(1))
+            trials, _ = workers.run(objective, tasks, count)
             rungs.append(SearchResults(trials, ranges, epochs))
             if number + 1 == len(schedule):
                 break

@@ -35,11 +35,14 @@ from helpers.experiments.hyperparameter_search import (
     evaluate_on_test,
     grid_vs_random,
     load_search_summary,
+    rank_correlation,
     search_halving,
     search_objective,
     search_split,
     search_summary,
     seminar_search,
+    short_run_agreement,
+    val_acc_after,
 )
 from helpers.experiments.overfitting import (
     DROPOUT_EPOCHS,
@@ -92,4 +95,7 @@ __all__ = [
     "epochs_to_match",
     "search_summary",
     "load_search_summary",
+    "rank_correlation",
+    "short_run_agreement",
+    "val_acc_after",
 ]

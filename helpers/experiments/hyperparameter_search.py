@@ -134,6 +134,56 @@ def epochs_to_match(spent, best, level):
     return int(np.asarray(spent)[reached[0]]) if len(reached) else None
 
 
+def average_ranks(scores):
+    """The rank of each score, 1 for the lowest; tied scores share their average rank (1, 2.5, 2.5, 4)."""
+    scores = np.asarray(scores, dtype=float)
+    ranks = np.empty(len(scores))
+    ranks[np.argsort(scores, kind="stable")] = np.arange(1, len(scores) + 1)
+    for value in np.unique(scores):
+        tied = scores == value
+        ranks[tied] = ranks[tied].mean()
+    return ranks
+
+
+def rank_correlation(a, b):
+    """Spearman's rank correlation of two scores of the same trials: 1 when both order the trials the same way,
+    0 when the orders are unrelated, -1 when one is the other reversed. (scipy.stats.spearmanr gives the same;
+    scipy is not a dependency of the series.)"""
+    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    if a.ndim != 1 or a.shape != b.shape or len(a) < 2:
+        raise ValueError(f"a and b must be 1-D score lists of one length >= 2, got shapes {a.shape} and {b.shape}")
+    if np.ptp(a) == 0 or np.ptp(b) == 0:
+        raise ValueError("a rank correlation needs scores that differ: every score in a (or in b) is the same")
+    return float(np.corrcoef(average_ranks(a), average_ranks(b))[0, 1])
+
+
+def val_acc_after(curve, epoch):
+    """A trial's validation accuracy after `epoch` epochs, from its curve (epoch 0 first). A curve that ends
+    before `epoch` is a run that diverged, and scores 0 there, as Trial.val_acc scores it."""
+    return float(curve[epoch]) if epoch < len(curve) else 0.0
+
+
+def top_indices(scores, k):
+    """The positions of the k best scores, best first; ties go to the lower position (as SearchResults sorts)."""
+    return [int(i) for i in np.argsort(-np.asarray(scores, dtype=float), kind="stable")[:k]]
+
+
+def short_run_agreement(curves, epochs, top=10):
+    """How well a short run ranks the trials of one search, against their full runs.
+
+    curves: each trial's validation accuracy after every epoch (epoch 0 first), all trained for the same epochs
+    (a diverged one ends early). For each number of epochs in `epochs`, one row: the rank correlation of the
+    validation accuracies after that many epochs with the final ones, and how many of the final best `top`
+    trials are also among the best `top` after that many epochs."""
+    final = [val_acc_after(curve, max(map(len, curves)) - 1) for curve in curves]
+    rows = []
+    for epoch in epochs:
+        short = [val_acc_after(curve, epoch) for curve in curves]
+        shared = set(top_indices(short, top)) & set(top_indices(final, top))
+        rows.append({"epochs": epoch, "rank_correlation": rank_correlation(short, final), "top_shared": len(shared)})
+    return rows
+
+
 def search_summary(results, halving, source=""):
     """The numbers of a full search and a successive halving as plain data (for figures/search_full.json)."""
     spent, best = results.best_so_far()
@@ -146,6 +196,7 @@ def search_summary(results, halving, source=""):
         "ranking": results.ranking().splitlines(),
         "table": results.table(),
         "epochs_spent": results.epochs_spent,
+        "val_curves": [[float(acc) for acc in trial.history.eval_acc["val"]] for trial in results],
         "best_so_far": [spent.tolist(), best.tolist()],
         "halving": {
             "schedule": halving.schedule,
