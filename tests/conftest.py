@@ -7,6 +7,7 @@ import os
 import matplotlib
 import numpy as np
 import pytest
+from fakes import make_blobs
 
 os.environ.setdefault("DL4_MNIST_SOURCE", "offline")
 matplotlib.use("Agg")
@@ -16,14 +17,6 @@ matplotlib.use("Agg")
 def rng():
     """A fresh seeded generator for each test."""
     return np.random.default_rng(0)
-
-
-def make_blobs(n, seed):
-    """Three well separated Gaussian clouds in 20 dimensions: (n, 20) float32, (n,) labels."""
-    rng = np.random.default_rng(seed)
-    t = rng.integers(0, 3, size=n)
-    centres = np.random.default_rng(99).standard_normal((3, 20)) * 3
-    return (centres[t] + rng.standard_normal((n, 20))).astype(np.float32), t
 
 
 @pytest.fixture(scope="session")

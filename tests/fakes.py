@@ -1,5 +1,7 @@
 """Stand-ins for training results, for tests that need a search's numbers without training anything."""
 
+import numpy as np
+
 from helpers.results import SearchResults, Trial
 from helpers.search import SEMINAR_RANGES
 
@@ -32,3 +34,12 @@ def fake_results(lrs, weight_decays, val_accs, diverged=None, start=0.1, ranges=
         for i, (lr, wd, acc, gone) in enumerate(zip(lrs, weight_decays, val_accs, diverged, strict=True))
     ]
     return SearchResults(trials, ranges, epochs=1)
+
+
+def make_blobs(n, seed, spread=3.0):
+    """Three Gaussian clouds in 20 dimensions, their centres `spread` apart in std units: (n, 20) float32
+    inputs, (n,) labels in 0..2."""
+    rng = np.random.default_rng(seed)
+    t = rng.integers(0, 3, size=n)
+    centres = np.random.default_rng(99).standard_normal((3, 20)) * spread
+    return (centres[t] + rng.standard_normal((n, 20))).astype(np.float32), t

@@ -9,7 +9,7 @@ import warnings
 import numpy as np
 import psutil
 import pytest
-from fakes import fake_results, trial_curves
+from fakes import fake_results, make_blobs, trial_curves
 
 from helpers.search import (
     SEMINAR_RANGES,
@@ -31,11 +31,8 @@ FAST = {"progress": False}
 
 
 def blobs(n, seed):
-    """Three Gaussian clouds in 20 dimensions: (n, 20) float32 inputs, (n,) labels in 0..2."""
-    rng = np.random.default_rng(seed)
-    t = rng.integers(0, 3, size=n)
-    centres = np.random.default_rng(99).standard_normal((3, 20)) * 1.5
-    return (centres[t] + rng.standard_normal((n, 20))).astype(np.float32), t
+    """Three Gaussian clouds that overlap a little (spread 1.5): a search has something to find."""
+    return make_blobs(n, seed, spread=1.5)
 
 
 @pytest.fixture(scope="module")
