@@ -90,7 +90,7 @@ def search_best20(runs):
         results,
         20,
         title=tr(
-            f"시도 {len(results)}번 중 상위 20개, 각 {results.epochs}에폭: 검증(실선), 훈련(점선)",
+            f"시행 {len(results)}번 중 상위 20개, 각 {results.epochs}에폭: 검증(실선), 훈련(점선)",
             f"the best 20 of {len(results)} trials, {results.epochs} epochs each: validation (solid), train (dashed)",
         ),
     )
@@ -101,7 +101,7 @@ def search_scatter(runs):
     return plot_search_scatter(
         results,
         title=tr(
-            f"시도 {len(results)}번: {results.epochs}에폭 뒤의 검증 정확도",
+            f"시행 {len(results)}번: {results.epochs}에폭 뒤의 검증 정확도",
             f"{len(results)} trials: validation accuracy after {results.epochs} epochs",
         ),
     )
@@ -113,10 +113,10 @@ def search_halving(runs):
     return plot_best_so_far(
         {
             tr(
-                f"무작위 탐색 (시도 {len(results)}번 × {results.epochs}에폭)",
+                f"무작위 탐색 (시행 {len(results)}번 × {results.epochs}에폭)",
                 f"random search ({len(results)} trials × {results.epochs} epochs)",
             ): results.best_so_far(),
-            tr(f"연속 반감법 (시도 {rungs})", f"successive halving ({rungs} trials)"): halving.best_so_far(),
+            tr(f"연속 반감법 (시행 {rungs})", f"successive halving ({rungs} trials)"): halving.best_so_far(),
         },
         title=tr(
             f"같은 후보 {len(halving.rungs[0])}개: 쓴 에폭 수에 따른 최고 검증 정확도",

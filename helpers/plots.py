@@ -301,7 +301,7 @@ def _check_trained(results):
 
 def _diverged_note(results):
     n = len(results.diverged())
-    return tr(f"발산(diverged)한 시도 {n}개는 빠짐", f"{n} diverged trials left out") if n else ""
+    return tr(f"발산(diverged)한 시행 {n}개는 빠짐", f"{n} diverged trials left out") if n else ""
 
 
 def plot_best_curves(results, n=20, ncols=5, title="", width=11.0):
@@ -423,7 +423,7 @@ def plot_coarse_to_fine(rounds, x="lr", y="weight_decay"):
         }
         points = draw_search_scatter(ax, search_round.results, x, y, boxes=boxes)
         n = len(search_round.results)
-        ax.set_title(tr(f"{number}회차: 시도 {n}번", f"round {number}: {n} trials"), fontsize="medium")
+        ax.set_title(tr(f"{number}회차: 시행 {n}번", f"round {number}: {n} trials"), fontsize="medium")
         if number > 1:
             ax.set_ylabel("")
     for limits, name in ((axes[0].set_xlim, x), (axes[0].set_ylim, y)):  # shared axes: one view of every round
@@ -457,7 +457,7 @@ def plot_grid_vs_random(grid, random, important="lr", other="weight_decay"):
     left.set_yscale("log")
     left.set_xlabel(hyperparameter_label(important))
     left.set_ylabel(hyperparameter_label(other))
-    left.set_title(tr("시도한 설정", "the settings tried"))
+    left.set_title(tr("시험한 설정", "the settings tried"))
     left.legend(fontsize="small")
     right.set_xscale("log")
     right.set_xlabel(hyperparameter_label(important))
@@ -501,7 +501,7 @@ def plot_best_so_far(curves, title="", log_x=False):
         )
     if log_x:
         ax.set_xscale("log")
-    ax.set_xlabel(tr("쓴 에폭 수(모든 시도의 합)", "epochs spent (all trials together)"))
+    ax.set_xlabel(tr("쓴 에폭 수(모든 시행의 합)", "epochs spent (all trials together)"))
     ax.set_ylabel(tr("지금까지의 최고 검증 정확도", "best validation accuracy so far"))
     ax.set_ylim(0, 1.02)
     ax.grid(alpha=0.3)
