@@ -97,7 +97,7 @@ def test_the_best_curves_leave_diverged_trials_out_and_count_them():
     results = fake_results([1e-4, 1e-3, 5e-3], [1e-6] * 3, [0.3, 0.8, 0.9], diverged=[False, False, True])
     fig = plots.plot_best_curves(results, 3, ncols=3)
     assert [ax.get_title() for ax in fig.axes if ax.get_visible()] == ["Best-1", "Best-2"]
-    assert "발산(diverged)한 시도 1개는 빠짐" in texts(fig)
+    assert "발산(diverged)한 시행 1개는 빠짐" in texts(fig)
 
 
 def test_the_grid_has_one_legend_entry_per_run_and_one_for_divergence(monkeypatch):
