@@ -55,7 +55,7 @@ class Experiments:
 
 
 def bn_grid(runs):
-    names = {"with BN": tr("배치 정규화 사용", "with BN"), "without BN": tr("배치 정규화 없음", "without BN")}
+    names = {"with BN": tr("배치 정규화 있음", "with BN"), "without BN": tr("배치 정규화 없음", "without BN")}
     return plot_grid(
         {f"std={std:.2g}": {names[label]: h for label, h in pair.items()} for std, pair in runs.bn_grid.items()},
         title=tr(
