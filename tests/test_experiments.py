@@ -1,5 +1,6 @@
 """The experiment functions the notebooks, figures and panels share, on small synthetic data."""
 
+import numpy as np
 import pytest
 
 from helpers import experiments as ex
@@ -147,3 +148,36 @@ def test_epochs_to_reach_given_a_history_says_to_pass_one_of_its_curves():
     assert ex.epochs_to_reach(history.train_acc, 0.9) == 2
     with pytest.raises(TypeError, match=r"curve must be one accuracy curve, e.g. history.train_acc"):
         ex.epochs_to_reach(history, 0.9)
+
+
+def spy(monkeypatch, module, name):
+    """Record the (x, t, eval_sets) that module.name (train_epochs or fit) is given, then let it run."""
+    calls = []
+    original = getattr(module, name)
+
+    def recording(net, x, t, **kwargs):
+        calls.append((np.asarray(x), np.asarray(t), kwargs.get("eval_sets")))
+        return original(net, x, t, **kwargs)
+
+    monkeypatch.setattr(module, name, recording)
+    return calls
+
+
+def test_the_experiments_train_on_the_books_first_images_and_score_the_whole_test_set(book_data, monkeypatch):
+    (x_train, t_train), (x_test, t_test) = book_data
+    pair_calls = spy(monkeypatch, ex.batch_normalization, "train_epochs")
+    ex.batchnorm_pair(0.01, epochs=1, data=book_data)
+    assert len(pair_calls) == 2
+    for x, t, _ in pair_calls:  # both nets: x_train[:1000], as the book's batch norm experiment
+        np.testing.assert_array_equal(x, x_train[:1000])
+        np.testing.assert_array_equal(t, t_train[:1000])
+
+    run_calls = spy(monkeypatch, ex.overfitting, "fit")
+    scored = []
+    score = ex.overfitting.score
+    monkeypatch.setattr(ex.overfitting, "score", lambda net, x, t: scored.append(len(x)) or score(net, x, t))
+    ex.overfitting_run(epochs=1, data=book_data)
+    ((x, t, _),) = run_calls  # x_train[:300], scored on all 10 000 official test images
+    np.testing.assert_array_equal(x, x_train[:300])
+    np.testing.assert_array_equal(t, t_train[:300])
+    assert len(x_test) == 10000 and scored.count(10000) == 2  # after epoch 0 and epoch 1
