@@ -42,6 +42,15 @@ def check_features(layer, x, n_features):
         raise ValueError(f"{type(layer).__name__}: x must have shape (N, {n_features}), got shape {x.shape}")
 
 
+def check_batch_of_two(x):
+    """A training batch for batch norm holds at least 2 samples: the variance of one is 0."""
+    if len(x) < 2:
+        raise ValueError(
+            f"BatchNorm needs at least 2 samples in a training batch, got {len(x)}: the variance of one sample "
+            "is 0, so x_hat would be 0 and the running variance wrong"
+        )
+
+
 def check_dout(layer, dout, out_shape):
     """backward's dout must have the shape of the forward's output."""
     if np.shape(dout) != out_shape:
@@ -148,11 +157,7 @@ class BatchNorm:
             x_hat = (x - self.running_mean) / np.sqrt(self.running_var + self.eps)
             return gamma * x_hat + beta
 
-        if len(x) < 2:
-            raise ValueError(
-                f"BatchNorm needs at least 2 samples in a training batch, got {len(x)}: the variance of one sample "
-                "is 0, so x_hat would be 0 and the running variance wrong"
-            )
+        check_batch_of_two(x)
         mu = x.mean(axis=0)  # μ_B
         x_centered = x - mu
         var = (x_centered**2).mean(axis=0)  # σ²_B
