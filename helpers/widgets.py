@@ -781,8 +781,8 @@ class SearchPanel(BackgroundPanel):
     Train runs the search in a background thread, its trials in n_jobs worker processes: every finished trial
     moves the progress bar and appears at once in the table (best first) and in the scatter (redrawn every
     SCATTER_INTERVAL seconds at most, and after the last trial). Stop ends the search after the trials under way.
-    The defaults are the seminar's ranges and its 50 epochs per trial, with 40 trials on 2 processes (about
-    13 s of work for each of 2 cores), and the best validation accuracy reaches the slide's (above 0.7). Trial i's values depend
+    The defaults are the seminar's ranges and its 50 epochs per trial, with 40 trials on 2 processes (7-8 s on
+    2 cores), and the best validation accuracy reaches the slide's (above 0.7). Trial i's values depend
     on the seed alone, so the best lr values drawn (trials 26 and 28: 8.2e-3, 9.3e-3) are the same on any data.
     The same settings and seed always give the same trials; a finished search is cached and shown at once.
     """

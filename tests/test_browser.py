@@ -432,5 +432,5 @@ def test_the_search_panel_with_its_defaults_finds_the_slides_accuracy_and_shows_
     shot = SCREENSHOTS / "search_panel.png"
     tall_screenshot(page, panel, shot)
     print(f"search panel, defaults: '{text}', {seconds:.1f} s from the click in the page; {shot}")
-    assert text.startswith(("시행 50/50 ", "trial 50/50 ")) and best >= 0.7, text
+    assert text.startswith(("시행 40/40 ", "trial 40/40 ")) and best >= 0.7, text
     assert not hidden_text(panel), hidden_text(panel)
