@@ -336,6 +336,23 @@ def test_a_laptop_killed_mid_trial_leaves_a_fail_within_the_grace_period_and_the
 
 
 @pytest.mark.slow
+def student_mid_trial(address, name, data):
+    """A student's contribute() in a thread, returned once her trial has reported an epoch: (thread, errors), where
+    errors collects (time, ConnectionError) if the call fails."""
+    errors = []
+
+    def student():
+        try:
+            classroom.contribute(address, name=name, n_trials=1, seed=0, data=data, progress=False)
+        except ConnectionError as error:
+            errors.append((time.monotonic(), error))
+
+    thread = threading.Thread(target=student)
+    thread.start()
+    assert wait_for(lambda: any(t.intermediate_values for t in class_trials(address)), 60)
+    return thread, errors
+
+
 def test_server_killed_and_restarted_keeps_every_finished_trial(server, data, tmp_path):
     first = server()
     port = int(first.address.rsplit(":", 1)[1])
@@ -344,17 +361,7 @@ def test_server_killed_and_restarted_keeps_every_finished_trial(server, data, tm
 
     # A student's call while the server dies: a clear ConnectionError, no hang.
     slow = server(["--epochs", "2000", *TINY[2:]], db=tmp_path / "slow.db")
-    errors = []
-
-    def student():
-        try:
-            classroom.contribute(slow.address, name="지훈", n_trials=1, seed=0, data=data, progress=False)
-        except ConnectionError as error:
-            errors.append((time.monotonic(), error))
-
-    thread = threading.Thread(target=student)
-    thread.start()
-    assert wait_for(lambda: any(t.intermediate_values for t in class_trials(slow.address)), 60)
+    thread, errors = student_mid_trial(slow.address, "지훈", data)
     slow.kill()
     killed = time.monotonic()
     thread.join(timeout=classroom.CALL_TIMEOUT + 10)
@@ -380,17 +387,7 @@ def test_server_killed_and_restarted_keeps_every_finished_trial(server, data, tm
 @pytest.mark.slow
 def test_a_frozen_server_gives_a_clear_error_after_the_call_deadline_not_a_hang(server, data):
     running = server(["--epochs", "2000", *TINY[2:]])  # long trials: the server freezes mid-trial
-    errors = []
-
-    def student():
-        try:
-            classroom.contribute(running.address, name="민지", n_trials=1, seed=0, data=data, progress=False)
-        except ConnectionError as error:
-            errors.append((time.monotonic(), error))
-
-    thread = threading.Thread(target=student)
-    thread.start()
-    assert wait_for(lambda: any(t.intermediate_values for t in class_trials(running.address)), 60)
+    thread, errors = student_mid_trial(running.address, "민지", data)
     running.process.send_signal(signal.SIGSTOP)  # a laptop lid closed, the Wi-Fi gone: no answer, no reset
     frozen = time.monotonic()
     try:
