@@ -306,7 +306,6 @@ def test_a_laptop_killed_mid_trial_leaves_a_fail_within_the_grace_period_and_the
     long_trials = ["--epochs", "300", *TINY[2:]]  # 300 epochs: each trial runs a few seconds
     running = server(long_trials)
     victim = start_worker(running.address, "victim", 1, 0)
-    others = [start_worker(running.address, f"other{i}", 2, i + 1) for i in range(2)]
 
     def victim_mid_trial():
         return [
@@ -315,7 +314,10 @@ def test_a_laptop_killed_mid_trial_leaves_a_fail_within_the_grace_period_and_the
             if trial.user_attrs.get("name") == "victim" and len(trial.intermediate_values) >= 3
         ]
 
+    # The others start once the victim is past the first rung (epoch 2): started together, a better trial of
+    # theirs could reach that rung first and successive halving would prune the victim before it is killed.
     assert wait_for(victim_mid_trial, 60), "the victim's trial never started"
+    others = [start_worker(running.address, f"other{i}", 2, i + 1) for i in range(2)]
     victim.send_signal(signal.SIGKILL)
     killed = time.monotonic()
     victim.wait()
@@ -335,7 +337,6 @@ def test_a_laptop_killed_mid_trial_leaves_a_fail_within_the_grace_period_and_the
     assert len(trials) == 4 and all(trial.state.is_finished() and trial.state.name != "FAIL" for trial in trials)
 
 
-@pytest.mark.slow
 def student_mid_trial(address, name, data):
     """A student's contribute() in a thread, returned once her trial has reported an epoch: (thread, errors), where
     errors collects (time, ConnectionError) if the call fails."""
@@ -353,6 +354,7 @@ def student_mid_trial(address, name, data):
     return thread, errors
 
 
+@pytest.mark.slow
 def test_server_killed_and_restarted_keeps_every_finished_trial(server, data, tmp_path):
     first = server()
     port = int(first.address.rsplit(":", 1)[1])
