@@ -3,7 +3,8 @@
 Per hidden layer: Affine -> BatchNorm (if on) -> activation -> Dropout (if on); with
 batchnorm_position="after": Affine -> activation -> BatchNorm -> Dropout. Then a last Affine and
 SoftmaxWithLoss. Parameters are named by layer number, as in the book: W1, b1, gamma1, beta1, ...
-The batch-norm layers are `helpers.fast.FastBatchNorm`: BatchNorm's numbers, computed faster.
+The batch-norm and ReLU layers are `helpers.fast.FastBatchNorm` and `FastRelu`: the readable layers' numbers,
+computed faster.
 
 Every public method checks its arguments. `check_data(x, t)` is the check on its own: `fit` calls it once per
 data set and then passes checked=True to loss_and_gradient and accuracy, which skips their checks (checking
@@ -16,10 +17,10 @@ from collections.abc import Iterable
 import numpy as np
 
 from helpers.checks import check_array, check_choice, check_flag, check_int, check_number, check_seed
-from helpers.fast import FastBatchNorm
-from helpers.layers import Affine, Dropout, Relu, Sigmoid, SoftmaxWithLoss
+from helpers.fast import FastBatchNorm, FastRelu
+from helpers.layers import Affine, Dropout, Sigmoid, SoftmaxWithLoss
 
-ACTIVATIONS = {"relu": Relu, "sigmoid": Sigmoid}
+ACTIVATIONS = {"relu": FastRelu, "sigmoid": Sigmoid}
 INIT_NAMES = ("he", "xavier")
 BATCHNORM_POSITIONS = ("before", "after")
 # accuracy() scores this many samples at a time: a chunk's activations stay in the CPU's cache from one
@@ -259,9 +260,12 @@ class MultiLayerNet:
             for name, grad in layer.grads.items():
                 grads[name + number] = grad
         if self.weight_decay_lambda:
+            lam = self.dtype.type(self.weight_decay_lambda)
             for name, W in self.params.items():
                 if name.startswith("W"):
-                    grads[name] = grads[name] + self.dtype.type(self.weight_decay_lambda) * W
+                    decay = lam * W
+                    decay += grads[name]  # dW + lambda W, with one new array instead of two
+                    grads[name] = decay
         return loss, grads
 
     def accuracy(self, x, t, checked=False):

@@ -6,7 +6,7 @@ import warnings
 import numpy as np
 import pytest
 
-from helpers.fast import FastBatchNorm
+from helpers.fast import FastBatchNorm, FastRelu
 from helpers.gradcheck import check_layer_gradients
 from helpers.layers import Affine, BatchNorm, Dropout, Relu, Sigmoid, SoftmaxWithLoss
 
@@ -83,6 +83,22 @@ def test_fast_batchnorm_backward_matches_numerical_gradient(rng):
     layer.params["gamma"][:], layer.params["beta"][:] = rng.standard_normal(5), rng.standard_normal(5)
     errors = check_layer_gradients(layer, 3 * rng.standard_normal((8, 5)) + 2)
     assert max(errors.values()) < TOL, errors
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_fast_relu_computes_exactly_what_the_readable_relu_computes(rng, dtype):
+    plain, fast = Relu(), FastRelu()
+    x = rng.standard_normal((50, 6)).astype(dtype)
+    x[0, :3] = 0  # the kink: no gradient passes at 0 in either
+    dout = rng.standard_normal((50, 6)).astype(dtype)
+    out_plain, dx_plain = plain.forward(x), plain.backward(dout)
+    out_fast, dx_fast = fast.forward(x.copy()), fast.backward(dout.copy())
+    assert out_fast.dtype == dx_fast.dtype == dtype
+    np.testing.assert_array_equal(out_fast, out_plain)
+    np.testing.assert_array_equal(dx_fast, dx_plain)
+    np.testing.assert_array_equal(fast.forward(x.copy(), train=False), plain.forward(x, train=False))
+    with pytest.raises(RuntimeError, match="^FastRelu.backward needs a forward"):
+        fast.backward(dout)
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from helpers.fast import FastBatchNorm
+from helpers.fast import FastBatchNorm, FastRelu
 from helpers.gradcheck import check_net_gradients, numerical_gradient
 from helpers.layers import Affine, Dropout, Relu, Sigmoid
 from helpers.net import MultiLayerNet
@@ -31,19 +31,19 @@ def gradient_errors(net, x, t):
 def test_layer_order_is_affine_batchnorm_activation_dropout():
     net = small_net(use_batchnorm=True, dropout_ratio=0.2)
     kinds = [type(layer) for layer in net.layers]
-    assert kinds == [Affine, FastBatchNorm, Relu, Dropout, Affine, FastBatchNorm, Relu, Dropout, Affine]
+    assert kinds == [Affine, FastBatchNorm, FastRelu, Dropout, Affine, FastBatchNorm, FastRelu, Dropout, Affine]
 
 
 def test_batchnorm_after_the_activation_puts_it_between_activation_and_dropout():
     net = small_net(use_batchnorm=True, dropout_ratio=0.2, batchnorm_position="after")
     kinds = [type(layer) for layer in net.layers]
-    assert kinds == [Affine, Relu, FastBatchNorm, Dropout, Affine, Relu, FastBatchNorm, Dropout, Affine]
+    assert kinds == [Affine, FastRelu, FastBatchNorm, Dropout, Affine, FastRelu, FastBatchNorm, Dropout, Affine]
     assert net.params["gamma2"] is net.layers[6].params["gamma"]  # numbered by its layer, as before
 
 
 def test_batchnorm_position_is_ignored_without_batchnorm():
     kinds = [type(layer) for layer in small_net(batchnorm_position="after").layers]
-    assert kinds == [type(layer) for layer in small_net().layers] == [Affine, Relu, Affine, Relu, Affine]
+    assert kinds == [type(layer) for layer in small_net().layers] == [Affine, FastRelu, Affine, FastRelu, Affine]
 
 
 def test_parameter_names_follow_the_book():
@@ -57,6 +57,21 @@ def test_parameter_names_follow_the_book():
 def test_net_gradient_matches_numerical_gradient(batch, activation):
     errors = gradient_errors(small_net(activation=activation), *batch)
     assert max(errors.values()) < TOL, errors
+
+
+@pytest.mark.parametrize("settings", [{}, {"use_batchnorm": True, "dropout_ratio": 0.3, "weight_decay_lambda": 0.1}])
+def test_net_with_in_place_relus_computes_what_it_computes_with_readable_relus(batch, settings):
+    fast, plain = small_net(**settings), small_net(**settings)
+    plain.layers = [Relu() if isinstance(layer, FastRelu) else layer for layer in plain.layers]
+    for _ in range(2):  # two steps: what one backward overwrote in place is not read by the next
+        loss_fast, grads_fast = fast.loss_and_gradient(*batch)
+        loss_plain, grads_plain = plain.loss_and_gradient(*batch)
+        assert loss_fast == loss_plain
+        for name in plain.params:
+            np.testing.assert_array_equal(grads_fast[name], grads_plain[name])
+            plain.params[name] -= 0.1 * grads_plain[name]
+            fast.params[name] -= 0.1 * grads_fast[name]
+    np.testing.assert_array_equal(fast.predict(batch[0]), plain.predict(batch[0]))
 
 
 def randomize_batchnorm_parameters(net):
