@@ -16,6 +16,8 @@ Implementations:
     floor    only the matrix products of the same steps (forward and backward GEMMs of every step,
              and the forward GEMMs of every evaluation, in helpers' chunks), float32, one BLAS thread
     torch    PyTorch on the CPU, if it can be imported: nn.Sequential, float32, one thread
+    numpy    (W2 and W3, after the table) the fastest plain-NumPy version of the same training: the products
+             and every elementwise operation SGD needs, into arrays made once; what no NumPy net can beat
 One BLAS thread everywhere, as helpers.train uses; the last section measures what two threads would do.
 
 Each unit of work (W1: each run of the pair, W2: the run, W3: a trial) is timed for every implementation
@@ -273,6 +275,91 @@ def floor_train(run, train=True, evaluate=True):
     return {}
 
 
+# ------------------------------------------------ numpy floor: every operation a NumPy net must do
+
+
+class NumpyFloor:
+    """The fastest plain-NumPy version of helpers' training without batch norm or dropout: the GEMMs and every
+    elementwise operation that SGD with ReLU, softmax cross-entropy and weight decay needs (shuffle and gather
+    the batch, add biases, ReLU and its mask, softmax, bias sums, dW + lambda W, W -= lr dW), each into an array
+    made once, in place where it can be; float32, one BLAS thread. No argument checks, no layer objects."""
+
+    def __init__(self, run):
+        rng = np.random.default_rng(run.seed)
+        sizes, bs = run.sizes, run.batch_size
+        self.Ws = [
+            (rng.standard_normal((a, b)) * np.sqrt(2 / a)).astype(F32) for a, b in zip(sizes, sizes[1:], strict=False)
+        ]
+        self.bs = [np.zeros(W.shape[1], F32) for W in self.Ws]
+        self.dWs = [np.empty_like(W) for W in self.Ws]
+        self.scratch = [np.empty_like(W) for W in self.Ws]
+        self.outs = [np.empty((bs, W.shape[1]), F32) for W in self.Ws]
+        self.deltas = [np.empty((bs, W.shape[1]), F32) for W in self.Ws]
+        self.masks = [np.empty((bs, W.shape[1]), bool) for W in self.Ws]
+        self.batch = np.empty((bs, sizes[0]), F32)
+        self.lr, self.lam = F32(run.lr), F32(run.weight_decay)
+
+    def step(self, x, t):
+        last = len(self.Ws) - 1
+        h = x
+        for i, (W, b, out) in enumerate(zip(self.Ws, self.bs, self.outs, strict=True)):
+            h = np.matmul(h, W, out=out[: len(x)])
+            h += b
+            if i < last:
+                np.maximum(h, 0, out=h)
+                np.greater(h, 0, out=self.masks[i][: len(x)])
+        rows = np.arange(len(x))
+        shifted = h - h.max(axis=1, keepdims=True)
+        exp = np.exp(shifted)
+        total = exp.sum(axis=1, keepdims=True)
+        penalty = 0.5 * self.lam * sum(np.vdot(W, W) for W in self.Ws)
+        loss = -(shifted[rows, t] - np.log(total[:, 0])).mean() + penalty
+        delta = np.divide(exp, total, out=self.deltas[last][: len(x)])
+        delta[rows, t] -= 1
+        delta *= F32(1 / len(x))
+        for i in range(last, -1, -1):
+            inputs, delta = (x if i == 0 else self.outs[i - 1][: len(x)]), self.deltas[i][: len(x)]
+            np.matmul(inputs.T, delta, out=self.dWs[i])
+            db = delta.sum(axis=0)
+            if self.lam:
+                self.dWs[i] += np.multiply(self.Ws[i], self.lam, out=self.scratch[i])
+            if i > 0:
+                np.matmul(delta, self.Ws[i].T, out=self.deltas[i - 1][: len(x)])
+                self.deltas[i - 1][: len(x)] *= self.masks[i - 1][: len(x)]
+            self.Ws[i] -= np.multiply(self.dWs[i], self.lr, out=self.scratch[i])
+            self.bs[i] -= self.lr * db
+        return loss
+
+    def accuracy(self, x, t):
+        correct = 0
+        for start in range(0, len(x), EVAL_CHUNK or len(x)):
+            h = x[start : start + (EVAL_CHUNK or len(x))]
+            for i, (W, b) in enumerate(zip(self.Ws, self.bs, strict=True)):
+                h = h @ W
+                h += b
+                if i < len(self.Ws) - 1:
+                    np.maximum(h, 0, out=h)
+            correct += np.count_nonzero(h.argmax(axis=1) == t[start : start + len(h)])
+        return correct / len(x)
+
+
+def numpy_floor_train(run):
+    if run.batchnorm:
+        raise ValueError("the NumPy floor has no batch norm")
+    net, rng = NumpyFloor(run), np.random.default_rng(run.seed)
+    scored = {"train": (run.x, run.t)} | run.eval_sets
+    with threadpool_limits(1, "blas"):
+        for epoch in range(run.epochs + 1):
+            if epoch > 0:
+                order = rng.permutation(len(run.x))
+                for start in range(0, len(run.x), run.batch_size):
+                    batch = order[start : start + run.batch_size]
+                    x = np.take(run.x, batch, axis=0, out=net.batch[: len(batch)])
+                    net.step(x, run.t[batch])
+            accuracies = {name: net.accuracy(xs, ts) for name, (xs, ts) in scored.items()}
+    return accuracies
+
+
 # ---------------------------------------------------------------------------------------------- torch
 
 
@@ -425,6 +512,22 @@ def w2_breakdown(run, repeat):
         print(f"  {part:<10} {mine:6.2f} s   floor {floor[part]:6.2f} s   helpers/floor {mine / floor[part]:5.2f}")
 
 
+def numpy_floor_comparison(units_by_name, repeat):
+    """helpers next to the NumPy floor (every operation a NumPy net must do) and the product floor, interleaved."""
+    implementations = {"helpers": helpers_train, "numpy": numpy_floor_train, "floor": floor_train}
+    print(f"\nW2, W3 against the NumPy floor (the products plus every elementwise step, in place; W2 {repeat} repeats)")
+    print(
+        f"  {'':<16}{'helpers/numpy':>15}{'numpy/floor':>13}{'helpers/floor':>15}   final accuracies (helpers, numpy)"
+    )
+    for name, units in units_by_name.items():
+        times, results = time_units(units, implementations, repeat if name == "W2" else 1)
+        _, ratios = summarize(times)
+        totals = [{impl: sum(unit[impl] for unit in one) for impl in implementations} for one in times]
+        numpy_floor = float(np.median([total["numpy"] / total["floor"] for total in totals]))
+        accuracies = "; ".join(accuracy_summary(name.split()[0], results[impl]) for impl in ("helpers", "numpy"))
+        print(f"  {name:<16}{ratios['numpy']:>15.2f}{numpy_floor:>13.2f}{ratios['floor']:>15.2f}   {accuracies}")
+
+
 def spinning_process(duration=300):
     """A process that keeps one core busy, as another job (a test run, a browser) would; it stops by itself."""
     code = f"import time\nend = time.time() + {duration}\nwhile time.time() < end:\n    pass"
@@ -515,6 +618,8 @@ def main():
     print_table(rows)
     w2 = workloads(data, 0)["W2"][0][0]
     w2_breakdown(w2, repeats["W2"])
+    every = workloads(data, trials)
+    numpy_floor_comparison({"W2": every["W2"], f"W3 ({trials} trials)": every["W3"]}, repeats["W2"])
     x_eval, t_eval = w2.eval_sets["test"]
     thread_experiment(x_eval, t_eval, repeats["W2"])
     print(f"\n{load()}")

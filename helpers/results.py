@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from helpers.checks import check_int
+from helpers.lang import tr
 
 
 @dataclass
@@ -203,11 +204,22 @@ class HalvingResults:
         return self.trials.best_so_far()
 
     def __str__(self):
-        lines = []
-        for i, rung in enumerate(self.rungs):
-            trained = rung.trained()
-            best = f"best val acc {trained.best.val_acc}" if len(trained) else "every trial diverged"
-            diverged = f" ({len(rung) - len(trained)} diverged)" if len(trained) not in (0, len(rung)) else ""
-            trials = f"trial{'s' if len(rung) != 1 else ' '}"
-            lines.append(f"rung {i}: {len(rung):3d} {trials} x {rung.epochs:2d} epochs, {best}{diverged}")
-        return "\n".join([*lines, f"{self.epochs_spent} epochs in all"])
+        lines = [f"rung {i}: {_rung_summary(rung)}" for i, rung in enumerate(self.rungs)]
+        return "\n".join([*lines, tr(f"모두 {self.epochs_spent}에폭", f"{self.epochs_spent} epochs in all")])
+
+
+def _rung_summary(rung):
+    """ "27 trials x  2 epochs, best val acc 0.4 (1 diverged)", in the reader's language."""
+    trained = rung.trained()
+    n_diverged = len(rung) - len(trained)
+    if not len(trained):
+        best = tr("모든 시행이 발산", "every trial diverged")
+    else:
+        best = tr(f"최고 검증 정확도 {trained.best.val_acc}", f"best val acc {trained.best.val_acc}")
+    if n_diverged and len(trained):
+        best += tr(f" (발산 {n_diverged}개)", f" ({n_diverged} diverged)")
+    trials = "trials" if len(rung) != 1 else "trial "
+    return tr(
+        f"시행 {len(rung):3d}개 × {rung.epochs:2d}에폭, {best}",
+        f"{len(rung):3d} {trials} x {rung.epochs:2d} epochs, {best}",
+    )

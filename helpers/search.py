@@ -26,6 +26,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from helpers.checks import check_flag, check_int, check_number, check_seed
+from helpers.lang import tr
 from helpers.objective import ValidationObjective
 from helpers.parallel import Task, Workers, check_n_jobs
 from helpers.results import HalvingResults, SearchResults, Trial
@@ -219,22 +220,35 @@ def narrow(results, top_k=10, edge=0.25, grow=1.0):
         )
     if len(diverged) > len(results) / 2:
         _warn(
-            f"{len(diverged)} of the {len(results)} trials diverged ({_span(diverged)}): "
-            "much of the range does not train"
+            tr(
+                f"시행 {len(results)}개 중 {len(diverged)}개가 발산했습니다({_span(diverged)}): "
+                "범위의 많은 부분에서 학습이 되지 않습니다",
+                f"{len(diverged)} of the {len(results)} trials diverged ({_span(diverged)}): "
+                "much of the range does not train",
+            )
         )
     if len(trained) < top_k:
         _warn(
-            f"only {len(trained)} of the {len(results)} trials did not diverge: the proposal spans those "
-            f"{len(trained)} instead of the best top_k={top_k}"
+            tr(
+                f"시행 {len(results)}개 중 발산하지 않은 것은 {len(trained)}개뿐입니다: 제안 범위는 상위 "
+                f"top_k={top_k}개 대신 이 {len(trained)}개에 걸칩니다",
+                f"only {len(trained)} of the {len(results)} trials did not diverge: the proposal spans those "
+                f"{len(trained)} instead of the best top_k={top_k}",
+            )
         )
         top_k = len(trained)
     top = trained.top(top_k)
     barely = sum(_barely_learned(trial) for trial in top)
     if barely > top_k / 2:
         _warn(
-            f"{barely} of the best {top_k} trials barely learned (best val acc {top[0].val_acc:.2f}): their validation "
-            f"accuracy rose less than {LEARNED} above the untrained net's, so their values say little about where "
-            "good values lie (train for more epochs, or search another range)"
+            tr(
+                f"상위 {top_k}개 시행 중 {barely}개가 거의 학습하지 못했습니다(최고 검증 정확도 {top[0].val_acc:.2f}): "
+                f"검증 정확도가 학습 전 신경망보다 {LEARNED}도 오르지 않았으니, 이 값들로는 좋은 값이 어디 있는지 "
+                "알기 어렵습니다(에폭을 늘리거나 다른 범위를 탐색하세요)",
+                f"{barely} of the best {top_k} trials barely learned (best val acc {top[0].val_acc:.2f}): their "
+                f"validation accuracy rose less than {LEARNED} above the untrained net's, so their values say little "
+                "about where good values lie (train for more epochs, or search another range)",
+            )
         )
     proposal = {}
     for name, bounds in results.ranges.items():
@@ -244,8 +258,12 @@ def narrow(results, top_k=10, edge=0.25, grow=1.0):
     inside = [t for t in diverged if all(low <= t.values[n] <= high for n, (low, high) in proposal.items())]
     if inside:
         _warn(
-            f"{len(inside)} trial(s) that diverged lie inside the proposed range ({format_ranges(proposal)}): "
-            "part of it does not train"
+            tr(
+                f"발산한 시행 {len(inside)}개가 제안 범위({format_ranges(proposal)}) 안에 있습니다: "
+                "그 범위의 일부에서는 학습이 되지 않습니다",
+                f"{len(inside)} trial(s) that diverged lie inside the proposed range ({format_ranges(proposal)}): "
+                "part of it does not train",
+            )
         )
     return proposal
 
@@ -259,6 +277,7 @@ def _narrow_one(name, bounds, top, diverged, edge, grow):
     position = (np.log10(top_values) - log_low) / (log_high - log_low)  # 0 at low .. 1 at high
     new_low, new_high = np.log10(top_values.min()), np.log10(top_values.max())
     for side, near in (("lower", position < edge), ("upper", position > 1 - edge)):
+        side_ko = "아래쪽" if side == "lower" else "위쪽"
         if not (near[0] and near.sum() > len(top) / 2):
             continue
         bound = low if side == "lower" else high
@@ -266,14 +285,22 @@ def _narrow_one(name, bounds, top, diverged, edge, grow):
         beyond = diverged.values(name) < reached if side == "lower" else diverged.values(name) > reached
         if len(diverged) and beyond.sum() > len(diverged) / 2:
             messages.append(
-                f"the best {name} values sit at the {side} edge of the range ({low:.2g}, {high:.2g}), but most "
-                f"trials beyond {reached:.2g} diverged: the proposal does not grow there"
+                tr(
+                    f"가장 좋은 {name} 값들이 범위 ({low:.2g}, {high:.2g})의 {side_ko} 가장자리에 있지만, "
+                    f"{reached:.2g} 너머의 시행은 대부분 발산했습니다: 제안 범위를 그쪽으로 넓히지 않습니다",
+                    f"the best {name} values sit at the {side} edge of the range ({low:.2g}, {high:.2g}), but most "
+                    f"trials beyond {reached:.2g} diverged: the proposal does not grow there",
+                )
             )
             continue
         grown = 10 ** (log_low - grow) if side == "lower" else 10 ** (log_high + grow)
         messages.append(
-            f"the best {name} values sit at the {side} edge of the range ({low:.2g}, {high:.2g}): "
-            f"the best {name} may lie beyond {bound:.2g}, so the proposal grows to {grown:.2g} there"
+            tr(
+                f"가장 좋은 {name} 값들이 범위 ({low:.2g}, {high:.2g})의 {side_ko} 가장자리에 있습니다: 가장 좋은 "
+                f"{name}은 {bound:.2g} 너머에 있을 수 있으니, 제안 범위를 그쪽으로 {grown:.2g}까지 넓힙니다",
+                f"the best {name} values sit at the {side} edge of the range ({low:.2g}, {high:.2g}): "
+                f"the best {name} may lie beyond {bound:.2g}, so the proposal grows to {grown:.2g} there",
+            )
         )
         if side == "lower":
             new_low = log_low - grow

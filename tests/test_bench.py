@@ -56,3 +56,26 @@ def test_time_units_runs_every_unit_with_every_implementation_in_each_repeat(ben
     assert all(np.isfinite(t) and t >= 0 for repeat in times for unit in repeat for t in unit.values())
     per_unit = [[{"train": 1}], [{"train": 2}, {"train": 3}]]  # of the last repeat
     assert results == {"a": per_unit, "b": per_unit}
+
+
+def test_the_numpy_floor_takes_the_step_helpers_takes(bench):
+    """The NumPy floor does the same work as helpers: from the same weights, one SGD step with weight decay
+    gives the same loss and the same new weights and biases."""
+    from helpers.net import MultiLayerNet
+    from helpers.optim import SGD
+
+    rng = np.random.default_rng(0)
+    x, t = rng.standard_normal((20, 12)).astype(np.float32), rng.integers(0, 10, 20)
+    run = bench.Run(x, t, (8, 8), epochs=1, lr=0.1, weight_decay=0.01, batch_size=20)
+    floor, net = bench.NumpyFloor(run), MultiLayerNet(12, (8, 8), 10, weight_decay_lambda=0.01, seed=1)
+    for i, W in enumerate(floor.Ws, start=1):
+        W[:] = net.params[f"W{i}"]
+        floor.bs[i - 1][:] = rng.standard_normal(len(floor.bs[i - 1]))
+        net.params[f"b{i}"][:] = floor.bs[i - 1]
+    loss, grads = net.loss_and_gradient(x, t)
+    SGD(0.1).update(net.params, grads)
+    assert floor.step(x, t) == pytest.approx(loss, rel=1e-5)
+    for i, (W, b) in enumerate(zip(floor.Ws, floor.bs, strict=True), start=1):
+        np.testing.assert_allclose(W, net.params[f"W{i}"], rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(b, net.params[f"b{i}"], rtol=1e-5, atol=1e-6)
+    assert floor.accuracy(x, t) == net.accuracy(x, t)

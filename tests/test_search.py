@@ -30,6 +30,12 @@ from helpers.train import STOP
 FAST = {"progress": False}
 
 
+@pytest.fixture(autouse=True)
+def english(monkeypatch):
+    """The messages below are matched in English; the Korean ones have their own tests."""
+    monkeypatch.setenv("DL4_LANG", "en")
+
+
 def blobs(n, seed):
     """Three Gaussian clouds that overlap a little (spread 1.5): a search has something to find."""
     return make_blobs(n, seed, spread=1.5)
@@ -285,6 +291,15 @@ def test_narrow_warns_and_grows_the_range_when_the_best_values_sit_at_its_edge()
     assert proposal["lr"][1] == pytest.approx(0.1) and proposal["lr"][0] > 1e-3
 
 
+def test_narrow_warns_in_korean_in_the_korean_notebooks(monkeypatch):
+    monkeypatch.setenv("DL4_LANG", "ko")
+    lrs = np.logspace(-6, -2, 20)
+    with pytest.warns(
+        UserWarning, match=r"가장 좋은 lr 값들이 범위 \(1e-06, 0\.01\)의 위쪽 가장자리에 있습니다: .* 0\.1까지"
+    ):
+        narrow(fake_results(lrs, np.full(20, 1e-6), np.linspace(0.1, 0.9, 20)), top_k=4)
+
+
 def test_narrow_warns_at_the_lower_edge_too():
     lrs = np.logspace(-6, -2, 20)
     accs = np.linspace(0.9, 0.1, 20)  # the smaller the better
@@ -435,10 +450,12 @@ def test_successive_halving_never_promotes_a_diverged_trial():
     assert "diverged" in str(halving)
 
 
-def test_successive_halving_ends_when_every_trial_of_a_rung_diverged():
+def test_successive_halving_ends_when_every_trial_of_a_rung_diverged(monkeypatch):
     halving = successive_halving(LrCliff(), {"lr": (10, 100)}, n_trials=9, min_epochs=1, max_epochs=9, **FAST)
     assert len(halving.rungs) == 1 and len(halving.rungs[0].diverged()) == 9
     assert "every trial diverged" in str(halving)
+    monkeypatch.setenv("DL4_LANG", "ko")
+    assert str(halving).splitlines() == ["rung 0: 시행   9개 ×  1에폭, 모든 시행이 발산", "모두 9에폭"]
     with pytest.raises(ValueError, match="all 9 trials diverged"):
         _ = halving.best
 
