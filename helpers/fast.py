@@ -8,7 +8,7 @@ vector (about 5x faster than x.mean(axis=0)), and the per-feature vectors are co
 batch, so x_hat is never formed: y = (x - mu) * (gamma / std) + beta. Together about 1.5x faster in training
 and 2x in test mode. tests/test_layers.py compares it with BatchNorm: outputs, gradients, running averages.
 
-FastRelu works in place, as PyTorch's ReLU(inplace=True): about 1.5x faster on a (100, 100) batch, 4 % of the
+FastRelu works in place, as PyTorch's ReLU(inplace=True): about 1.4x faster on a (100, 100) batch, 4 % of the
 seminar's overfitting run (benchmarks/bench.py, W2). tests/test_layers.py compares it with Relu.
 """
 
