@@ -331,9 +331,9 @@ class NumpyFloor:
         return loss
 
     def accuracy(self, x, t):
-        correct = 0
-        for start in range(0, len(x), EVAL_CHUNK or len(x)):
-            h = x[start : start + (EVAL_CHUNK or len(x))]
+        correct, chunk = 0, EVAL_CHUNK or len(x)
+        for start in range(0, len(x), chunk):
+            h = x[start : start + chunk]
             for i, (W, b) in enumerate(zip(self.Ws, self.bs, strict=True)):
                 h = h @ W
                 h += b
@@ -512,15 +512,17 @@ def w2_breakdown(run, repeat):
         print(f"  {part:<10} {mine:6.2f} s   floor {floor[part]:6.2f} s   helpers/floor {mine / floor[part]:5.2f}")
 
 
-def numpy_floor_comparison(units_by_name, repeat):
-    """helpers next to the NumPy floor (every operation a NumPy net must do) and the product floor, interleaved."""
+def numpy_floor_comparison(units_by_label, repeats):
+    """helpers next to the NumPy floor (every operation a NumPy net must do) and the product floor, interleaved.
+    units_by_label: {label: units}; repeats: {label: how many times to run them}."""
     implementations = {"helpers": helpers_train, "numpy": numpy_floor_train, "floor": floor_train}
-    print(f"\nW2, W3 against the NumPy floor (the products plus every elementwise step, in place; W2 {repeat} repeats)")
+    runs = ", ".join(f"{label} {n}x" for label, n in repeats.items())
+    print(f"\nAgainst the NumPy floor (the products plus every elementwise step, in place; {runs})")
     print(
         f"  {'':<16}{'helpers/numpy':>15}{'numpy/floor':>13}{'helpers/floor':>15}   final accuracies (helpers, numpy)"
     )
-    for name, units in units_by_name.items():
-        times, results = time_units(units, implementations, repeat if name == "W2" else 1)
+    for name, units in units_by_label.items():
+        times, results = time_units(units, implementations, repeats[name])
         _, ratios = summarize(times)
         totals = [{impl: sum(unit[impl] for unit in one) for impl in implementations} for one in times]
         numpy_floor = float(np.median([total["numpy"] / total["floor"] for total in totals]))
@@ -618,8 +620,8 @@ def main():
     print_table(rows)
     w2 = workloads(data, 0)["W2"][0][0]
     w2_breakdown(w2, repeats["W2"])
-    every = workloads(data, trials)
-    numpy_floor_comparison({"W2": every["W2"], f"W3 ({trials} trials)": every["W3"]}, repeats["W2"])
+    every, w3 = workloads(data, trials), f"W3 ({trials} trials)"
+    numpy_floor_comparison({"W2": every["W2"], w3: every["W3"]}, {"W2": repeats["W2"], w3: 1})
     x_eval, t_eval = w2.eval_sets["test"]
     thread_experiment(x_eval, t_eval, repeats["W2"])
     print(f"\n{load()}")
