@@ -1,9 +1,9 @@
 """The language of what a student reads in figures and panels: Korean (the seminar's) or English.
 
-The Korean notebooks live in notebooks/, the English edition in notebooks/en/, with identical code cells:
-the language comes from where the notebook runs, not from its code. `language()` is "en" when the
-environment variable DL4_LANG is "en", or, when DL4_LANG is unset, when the current folder (a notebook
-kernel's is the notebook's own) is named "en"; otherwise "ko".
+The Korean notebooks live in notebooks/, the English edition in notebooks/en/, with the same code in every code
+cell (only the comments are translated): the language comes from where the notebook runs, not from its code.
+`language()` is "en" when the environment variable DL4_LANG is "en", or, when DL4_LANG is unset, when the current
+folder (a notebook kernel's is the notebook's own) is named "en"; otherwise "ko".
 """
 
 import os
