@@ -16,6 +16,7 @@ Results are cached by every setting and the seed: moving back to a trained setti
 """
 
 import html
+import inspect
 import math
 import numbers
 import threading
@@ -745,14 +746,23 @@ class RegularizationPanel(TrainingPanel):
         )
 
 
-def batchnorm_panel(data=None, **kwargs):
+def make_panel(panel_class, data, settings):
+    """panel_class(data, **settings); a misspelt setting is refused with the names the panel knows."""
+    known = [name for name in inspect.signature(panel_class).parameters if name != "data"]
+    unknown = [name for name in settings if name not in known]
+    if unknown:
+        raise TypeError(f"{panel_class.__name__} has no setting {unknown[0]!r}; its settings are {', '.join(known)}")
+    return panel_class(data, **settings)
+
+
+def batchnorm_panel(data=None, **settings):
     """The batch-norm panel, ready to display: `batchnorm_panel(data)` as the last line of a cell."""
-    return BatchNormPanel(data, **kwargs)
+    return make_panel(BatchNormPanel, data, settings)
 
 
-def regularization_panel(data=None, **kwargs):
+def regularization_panel(data=None, **settings):
     """The weight decay / dropout panel, ready to display."""
-    return RegularizationPanel(data, **kwargs)
+    return make_panel(RegularizationPanel, data, settings)
 
 
 # --- 04 Hyperparameter search -----------------------------------------------------------------------------------
@@ -947,6 +957,6 @@ class SearchPanel(BackgroundPanel):
         return f"<table>{header}{''.join(rows)}</table>"
 
 
-def search_panel(data=None, **kwargs):
+def search_panel(data=None, **settings):
     """The hyperparameter search panel, ready to display: `search_panel(data)` as the last line of a cell."""
-    return SearchPanel(data, **kwargs)
+    return make_panel(SearchPanel, data, settings)

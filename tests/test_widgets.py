@@ -325,3 +325,16 @@ def test_the_end_note_of_a_diverged_run_says_why_escaped_for_html(monkeypatch):
     history = History(epochs=5, train_acc=[0.1], diverged=True, diverged_reason="loss 1e6 > 10 × <start>")
     note = widgets.end_note(history)
     assert "diverged</b> at epoch 1: loss 1e6 &gt; 10 × &lt;start&gt;, so training stopped" in note
+
+
+@pytest.mark.parametrize(
+    ("make", "setting", "named"),
+    [
+        (regularization_panel, "lamda", "weight_decay_lambda, dropout_ratio, lr, epochs"),
+        (batchnorm_panel, "weight_init_std", "std, epochs, n_train"),
+        (widgets.search_panel, "trials", "n_trials, epochs, lr_range, wd_range"),
+    ],
+)
+def test_a_misspelt_panel_setting_is_refused_with_the_settings_the_panel_knows(data, make, setting, named):
+    with pytest.raises(TypeError, match=rf"Panel has no setting '{setting}'; its settings are {named}"):
+        make(data, **{setting: 0.1})
